@@ -1,0 +1,49 @@
+//! # tensorbridge
+//!
+//! Moves numeric arrays onto a GPU and back, as fast and as correctly as the hardware allows.
+//!
+//! * A host array ([`ndarray`] array or view, any layout) is uploaded into a **wgpu storage
+//!   buffer as its raw bytes** ([`Gpu::upload`]); the host never converts element types.
+//! * **WGSL compute shaders** cast between all 13 dtypes on the device, bit-exact, following NumPy
+//!   `astype` ([`Tensor::cast`]). Narrow and 64-bit types are packed into `u32` words, so no
+//!   optional GPU feature is needed.
+//! * **Mapped readback** returns tensors to arrays: blocking ([`Tensor::to_array`]), async
+//!   ([`Tensor::read`]) or straight into your memory ([`Tensor::read_into`]).
+//!
+//! The data path, one file per stage: [`dtype`](DType) → `device` ([`Gpu`]) → `tensor`
+//! ([`Tensor`]) → `upload` → `cast` → `readback`, with `layout` (strides, done during the copy)
+//! and `pool` (buffer reuse) beside them.
+//!
+//! ```
+//! use ndarray::array;
+//! use tensorbridge::{DType, Gpu};
+//!
+//! let gpu = Gpu::new()?;
+//! let x = array![[1.0f64, 2.5], [-3.25, 1e-310]];
+//! let t = gpu.upload(&x)?;                 // raw f64 bytes, one copy
+//! let h = t.cast(DType::F16)?;             // on the device, one rounding
+//! let back = h.to_array_as::<f64>()?;      // widen on the device, then read
+//! assert_eq!(back[[0, 1]], 2.5);
+//! # Ok::<(), tensorbridge::Error>(())
+//! ```
+
+mod cast;
+mod device;
+mod dtype;
+mod error;
+mod layout;
+mod pool;
+mod readback;
+mod sync;
+mod tensor;
+mod upload;
+
+pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};
+pub use dtype::{DType, Element, Kind};
+pub use error::{Error, Result};
+pub use pool::MemoryInfo;
+pub use tensor::Tensor;
+
+pub use half::{bf16, f16};
+pub use ndarray;
+pub use wgpu;
