@@ -69,6 +69,22 @@ impl Tensor {
         self.visit_bytes(|bytes| scatter.push(bytes)).await
     }
 
+    /// The raw little-endian element bytes, row-major (blocking, native only).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        block_on("Tensor::to_bytes", "Tensor::read_bytes().await", || self.read_bytes())?
+    }
+
+    /// The raw little-endian element bytes, row-major, without blocking.
+    pub async fn read_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.size_in_bytes() as usize);
+        self.visit_bytes(|b| {
+            out.extend_from_slice(b);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
     pub(crate) fn expect_dtype<T: Element>(&self) -> Result<()> {
         if T::DTYPE != self.dtype() {
             return Err(Error::DTypeMismatch {

@@ -1,10 +1,10 @@
 //! Host array → device: [`Gpu::upload`]. One host copy, with any layout fix-up done during it.
 
-use ndarray::{ArrayBase, Data, Dimension};
+use ndarray::{ArrayBase, ArrayView1, Data, Dimension};
 
 use crate::layout::Gather;
 use crate::sync::{block_on, map};
-use crate::{Element, Gpu, Result, Tensor, TransferPath};
+use crate::{DType, Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Gpu {
     /// Uploads an array (owned, view, transposed, stepped, Fortran-order, 0-d or empty) as its raw
@@ -34,14 +34,44 @@ impl Gpu {
     {
         let view = array.view().into_dyn();
         let tensor = Tensor::alloc(self, T::DTYPE, view.shape())?;
-        let mut gather = Gather::new(view);
-        match self.shared.path {
-            TransferPath::Mapped => self.write_mapped(&tensor, &mut gather)?,
-            TransferPath::Staged => self.write_staged(&tensor, &mut gather)?,
-            TransferPath::Web => self.write_queue(&tensor, &mut gather)?,
-        }
-        self.check()?;
+        self.write(&tensor, Gather::new(view))?;
         Ok(tensor)
+    }
+
+    /// Uploads raw little-endian element bytes as a tensor of `dtype` and `shape` (row-major).
+    /// `bytes.len()` must be `shape.product() * dtype.size_in_bytes()`; bool bytes must be 0 or 1.
+    ///
+    /// ```
+    /// use tensorbridge::DType;
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload_bytes(&1.5f32.to_le_bytes(), DType::F32, &[])?;
+    /// assert_eq!(t.to_array::<f32>()?.first(), Some(&1.5));
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn upload_bytes(&self, bytes: &[u8], dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if len.and_then(|n| n.checked_mul(dtype.size_in_bytes())) != Some(bytes.len()) {
+            return Err(Error::ShapeMismatch {
+                expected: shape.to_vec(),
+                got: vec![bytes.len() / dtype.size_in_bytes()],
+            });
+        }
+        if dtype == DType::Bool {
+            crate::layout::cast_checked::<bool>(bytes, 0)?;
+        }
+        let tensor = Tensor::alloc(self, dtype, shape)?;
+        self.write(&tensor, Gather::new(ArrayView1::from(bytes).into_dyn()))?;
+        Ok(tensor)
+    }
+
+    /// Writes all of the gathered elements into `tensor` by this device's transfer path.
+    fn write<T: Element>(&self, tensor: &Tensor, mut gather: Gather<'_, T>) -> Result<()> {
+        match self.shared.path {
+            TransferPath::Mapped => self.write_mapped(tensor, &mut gather)?,
+            TransferPath::Staged => self.write_staged(tensor, &mut gather)?,
+            TransferPath::Web => self.write_queue(tensor, &mut gather)?,
+        }
+        self.check()
     }
 
     /// Writes straight into the tensor's own mappable buffers.

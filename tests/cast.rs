@@ -1,0 +1,164 @@
+//! All 169 (source, target) casts on every adapter present, bit-exact against the CPU reference.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::reference::{cast_bits, interesting_f64, interesting_ints};
+use common::{Rng, edge_and_random_bits, gpus};
+use proptest::prelude::*;
+use tensorbridge::{DType, Gpu};
+
+fn all_gpus() -> &'static [(String, Gpu)] {
+    static G: OnceLock<Vec<(String, Gpu)>> = OnceLock::new();
+    G.get_or_init(gpus)
+}
+
+fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
+    let size = d.size_in_bytes();
+    bits.iter().flat_map(|b| b.to_le_bytes()[..size].to_vec()).collect()
+}
+
+fn bits_of(d: DType, bytes: &[u8]) -> Vec<u64> {
+    let size = d.size_in_bytes();
+    bytes
+        .chunks(size)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+        .collect()
+}
+
+/// Source patterns for dtype `d`: raw edge patterns, random bits, interesting floats rounded into
+/// `d`, and interesting integers wrapped into `d`.
+fn inputs(d: DType, seed: u64) -> Vec<u64> {
+    let w = d.bits();
+    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let mut bits: Vec<u64> = edge_and_random_bits(300, seed).into_iter().map(|b| b & mask).collect();
+    if d != DType::Bool {
+        bits.extend(interesting_f64().into_iter().map(|f| cast_bits(DType::F64, d, f.to_bits())));
+        bits.extend(interesting_ints().into_iter().map(|i| (i as u128 as u64) & mask));
+    }
+    if d == DType::Bool {
+        bits.iter_mut().for_each(|b| *b &= 1);
+    }
+    bits
+}
+
+fn check_pair(name: &str, gpu: &Gpu, from: DType, to: DType, src: &[u64]) -> Result<(), String> {
+    let t = gpu
+        .upload_bytes(&bytes_of(from, src), from, &[src.len()])
+        .map_err(|e| e.to_string())?;
+    let out = t.cast(to).map_err(|e| e.to_string())?;
+    assert_eq!(out.dtype(), to);
+    assert_eq!(out.shape(), &[src.len()]);
+    let got = bits_of(to, &out.to_bytes().map_err(|e| e.to_string())?);
+    for (i, (&s, &g)) in src.iter().zip(&got).enumerate() {
+        let want = cast_bits(from, to, s);
+        if g != want {
+            return Err(format!(
+                "{name}: {from} -> {to} element {i}: input {s:#x} gave {g:#x}, reference {want:#x}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn all_169_pairs_bit_exact_on_every_adapter() {
+    let mut failures = Vec::new();
+    for (name, gpu) in all_gpus() {
+        for (i, from) in DType::ALL.into_iter().enumerate() {
+            let src = inputs(from, 42 + i as u64);
+            for to in DType::ALL {
+                if let Err(e) = check_pair(name, gpu, from, to, &src) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures[..failures.len().min(40)].join("\n"));
+}
+
+#[test]
+fn empty_and_0d_casts() {
+    for (name, gpu) in all_gpus() {
+        let e = gpu.upload_bytes(&[], DType::F64, &[0, 3]).unwrap();
+        let c = e.cast(DType::U8).unwrap();
+        assert_eq!(c.shape(), &[0, 3], "{name}");
+        assert_eq!(c.to_array::<u8>().unwrap().len(), 0);
+        let s = gpu.upload(&ndarray::arr0(-2.5f32)).unwrap();
+        let c = s.cast(DType::I16).unwrap();
+        assert_eq!(c.shape(), &[] as &[usize]);
+        assert_eq!(c.to_array::<i16>().unwrap()[[] as [usize; 0]], -2, "{name}");
+        assert_eq!(s.to_array_as::<f64>().unwrap()[[] as [usize; 0]], -2.5);
+    }
+}
+
+#[test]
+fn upload_as_and_read_as() {
+    for (name, gpu) in all_gpus() {
+        let a = ndarray::arr2(&[[1i64, -1], [1 << 40, i64::MIN]]);
+        let t = gpu.upload_as(&a.t(), DType::F32).unwrap();
+        let want = a.t().mapv(|x| x as f32);
+        assert_eq!(t.to_array::<f32>().unwrap(), want.into_dyn(), "{name}");
+        let back = pollster::block_on(t.read_as::<i64>()).unwrap();
+        assert_eq!(back, a.t().mapv(|x| x as f32 as i64).into_dyn(), "{name}");
+    }
+}
+
+// The reference itself, against independent implementations: Rust `as` (round to nearest even
+// for int -> float and f64 -> f32) and the `half` crate (f32 -> f16 / bf16).
+#[test]
+fn reference_agrees_with_rust_and_half() {
+    let mut rng = Rng(7);
+    for _ in 0..200_000 {
+        let b = rng.next();
+        let shift = (b >> 58) as u32;
+        let i = (b as i64) >> shift;
+        assert_eq!(cast_bits(DType::I64, DType::F32, i as u64), (i as f32).to_bits() as u64);
+        assert_eq!(cast_bits(DType::U64, DType::F64, b >> shift), ((b >> shift) as f64).to_bits());
+        let f = f64::from_bits(b);
+        if !f.is_nan() {
+            assert_eq!(cast_bits(DType::F64, DType::F32, b), (f as f32).to_bits() as u64, "{f:e}");
+            let x = f32::from_bits(b as u32);
+            if !x.is_nan() {
+                let h = tensorbridge::f16::from_f32(x).to_bits() as u64;
+                assert_eq!(cast_bits(DType::F32, DType::F16, x.to_bits() as u64), h, "{x:e}");
+                let bf = tensorbridge::bf16::from_f32(x).to_bits() as u64;
+                assert_eq!(cast_bits(DType::F32, DType::BF16, x.to_bits() as u64), bf, "{x:e}");
+            }
+        }
+    }
+    // f64 -> f16 rounds once: 1 + 2^-11 + 2^-40 is just above a tie, so it rounds up; going
+    // through f32 first would land on the tie and round down to even.
+    let x = 1.0 + 2f64.powi(-11) + 2f64.powi(-40);
+    assert_eq!(cast_bits(DType::F64, DType::F16, x.to_bits()), 0x3c01);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Random bit patterns through every pair on each adapter's default configuration.
+    #[test]
+    fn random_bit_patterns(bits in proptest::collection::vec(any::<u64>(), 1..80)) {
+        let mut seen = std::collections::HashSet::new();
+        for (name, gpu) in all_gpus() {
+            if !seen.insert(gpu.info().name.clone()) {
+                continue;
+            }
+            for from in DType::ALL {
+                let w = from.bits();
+                let mask = if from == DType::Bool { 1 } else if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+                let src: Vec<u64> = bits.iter().map(|b| b & mask).collect();
+                for to in DType::ALL {
+                    if let Err(e) = check_pair(name, gpu, from, to, &src) {
+                        prop_assert!(false, "{}", e);
+                    }
+                }
+            }
+        }
+    }
+}

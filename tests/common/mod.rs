@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests: every adapter present, random bits, comparisons.
+#![allow(dead_code)]
+
+pub mod reference;
+
+use tensorbridge::{Element, Gpu, GpuOptions, TransferPath};
+
+/// One `Gpu` per adapter on this machine with its default path, plus, where the adapter allows,
+/// the other transfer paths and a tiny-chunk configuration that forces chunking.
+///
+/// Under CI (`CI` set), both lavapipe (Vulkan) and llvmpipe (GL) must be present, so a missing
+/// driver fails the tests instead of skipping them.
+pub fn gpus() -> Vec<(String, Gpu)> {
+    let mut out = Vec::new();
+    let adapters = Gpu::adapters();
+    if std::env::var_os("CI").is_some() {
+        let has = |b| adapters.iter().any(|a| a.backend == b);
+        assert!(has(tensorbridge::wgpu::Backend::Vulkan), "CI needs lavapipe: {adapters:?}");
+        assert!(has(tensorbridge::wgpu::Backend::Gl), "CI needs llvmpipe GL: {adapters:?}");
+    }
+    assert!(!adapters.is_empty(), "no adapter at all");
+    for a in &adapters {
+        let base = GpuOptions {
+            backend: Some(a.backend),
+            adapter_name: Some(a.name.clone()),
+            ..Default::default()
+        };
+        let mut variants = vec![("default", base.clone())];
+        let mappable = a
+            .features
+            .contains(tensorbridge::wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
+        for (label, path) in [("staged", TransferPath::Staged), ("queue", TransferPath::Web)] {
+            if mappable {
+                variants.push((label, GpuOptions { path: Some(path), ..base.clone() }));
+            }
+        }
+        variants.push((
+            "tiny-chunks",
+            GpuOptions {
+                max_chunk_bytes: Some(512),
+                ..base.clone()
+            },
+        ));
+        for (label, o) in variants {
+            let gpu = Gpu::with_options(o).expect("open adapter");
+            let name = format!("{:?} {} [{label}, {:?}]", a.backend, a.name, gpu.info().path);
+            out.push((name, gpu));
+        }
+    }
+    out
+}
+
+/// SplitMix64: deterministic random bits.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Elements of `T` from raw little-endian bit patterns (bool keeps only bit 0).
+pub fn from_bits<T: Element>(bits: &[u64]) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
+    let bytes: Vec<u8> = bits
+        .iter()
+        .flat_map(|b| {
+            let b = if T::DTYPE == tensorbridge::DType::Bool { b & 1 } else { *b };
+            b.to_le_bytes()[..size].to_vec()
+        })
+        .collect();
+    bytemuck::checked::try_cast_slice::<u8, T>(&bytes).unwrap().to_vec()
+}
+
+/// Raw bits of elements, zero-extended.
+pub fn to_bits<T: Element>(values: &[T]) -> Vec<u64> {
+    let size = std::mem::size_of::<T>();
+    bytemuck::cast_slice::<T, u8>(values)
+        .chunks(size)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+        .collect()
+}
+
+/// Random raw bit patterns plus patterns that matter for every width: zero, all ones, sign bits,
+/// signalling and quiet NaNs with payloads, subnormal and normal extremes.
+pub fn edge_and_random_bits(n_random: usize, seed: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = vec![
+        0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7c00, 0xfc00, 0x7c01, 0xfc01, 0x7e00,
+        0x7dff, 0x7f80, 0xff80, 0x7f81, 0xffc1, 0x03ff, 0x0400, 0x7bff, 0x007f, 0x0080,
+        0x7f80_0000, 0xff80_0000, 0x7f80_0001, 0xffc0_0001, 0x7fbf_ffff, 0x007f_ffff,
+        0x0080_0000, 0x7f7f_ffff, 0x8000_0000, 0xffff_ffff, 0x7fff_ffff,
+        0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff0_0000_0000_0001,
+        0xfff8_0000_dead_beef, 0x7ff7_ffff_ffff_ffff, 0x000f_ffff_ffff_ffff,
+        0x0010_0000_0000_0000, 0x7fef_ffff_ffff_ffff, 0x8000_0000_0000_0000,
+        0xffff_ffff_ffff_ffff, 0x7fff_ffff_ffff_ffff,
+    ];
+    let mut rng = Rng(seed);
+    v.extend((0..n_random).map(|_| rng.next()));
+    v
+}
