@@ -1,1 +1,61 @@
-fn main() {}
+//! 64M elements of each benchmarked cast, next to a `copy_buffer_to_buffer` of the larger of input
+//! and output measured in the same run (the baseline; the goal is cast ≤ 2× copy).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tensorbridge::{DType, Gpu};
+
+const N: usize = 64 << 20;
+
+fn casts(c: &mut Criterion) {
+    let gpu = Gpu::new().expect("a GPU adapter");
+    let mut g = c.benchmark_group("cast_64M");
+    g.sample_size(10);
+    let pairs = [
+        (DType::F64, DType::F32),
+        (DType::F32, DType::F16),
+        (DType::F32, DType::BF16),
+        (DType::I64, DType::I32),
+        (DType::U8, DType::F32),
+        (DType::F32, DType::U8),
+        (DType::I32, DType::F32),
+    ];
+    for (from, to) in pairs {
+        let big = if from.size_in_bytes() >= to.size_in_bytes() {
+            from
+        } else {
+            to
+        };
+        let a = gpu
+            .upload_bytes(&vec![0x3c; N * big.size_in_bytes()], big, &[N])
+            .unwrap();
+        let b = gpu
+            .upload_bytes(&vec![0; N * big.size_in_bytes()], big, &[N])
+            .unwrap();
+        let src = gpu
+            .upload_bytes(&vec![0x3c; N * from.size_in_bytes()], from, &[N])
+            .unwrap();
+        let name = format!("{}_to_{}", from.short_name(), to.short_name());
+        g.throughput(Throughput::Elements(N as u64));
+        g.bench_function(BenchmarkId::new("copy_larger_side", &name), |bench| {
+            bench.iter(|| {
+                let mut enc = gpu.device().create_command_encoder(&Default::default());
+                for (x, y) in a.buffers().iter().zip(b.buffers()) {
+                    enc.copy_buffer_to_buffer(x, 0, y, 0, x.size());
+                }
+                gpu.queue().submit([enc.finish()]);
+                gpu.synchronize().unwrap();
+            })
+        });
+        g.bench_function(BenchmarkId::new("cast", &name), |bench| {
+            bench.iter(|| {
+                let out = src.cast(to).unwrap();
+                gpu.synchronize().unwrap();
+                out
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, casts);
+criterion_main!(benches);

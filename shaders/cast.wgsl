@@ -1,7 +1,8 @@
 // The cast kernel: one template for all 169 (source, target) pairs. The host specialises it with
 // pipeline-overridable constants describing both dtypes, and the driver folds away every branch
-// that does not apply. Each invocation converts 4 consecutive elements, so a packed output word
-// (4 x 8-bit or 2 x 16-bit) is always written whole by one invocation.
+// that does not apply. Each invocation writes one whole output word: 4 elements for 8-bit targets,
+// 2 for 16-bit, 1 for 32- and 64-bit ones (PER), so neighbouring invocations touch neighbouring
+// words and no two invocations share a word.
 
 // Kind codes (match `Kind` in src/dtype.rs).
 const KIND_BOOL: u32 = 0u;
@@ -17,6 +18,8 @@ override DST_KIND: u32;
 override DST_BITS: u32;
 override DST_EXP: u32 = 0u;
 override DST_FRAC: u32 = 0u;
+// Elements per invocation: max(1, 32 / DST_BITS).
+override PER: u32 = 1u;
 
 struct Params {
     // Elements in this dispatch.
@@ -24,7 +27,7 @@ struct Params {
     // First element in the bound source / destination chunk (multiples of 4).
     src_base: u32,
     dst_base: u32,
-    // Invocations per row of the 2-D grid.
+    // Workgroups per row of the 2-D grid.
     row: u32,
 }
 
@@ -75,38 +78,43 @@ fn convert(raw: vec2<u32>) -> vec2<u32> {
     return raw;
 }
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let first = (gid.y * params.row + gid.x) * 4u;
-    if (first >= params.n) {
-        return;
-    }
-    let count = min(4u, params.n - first);
-    var r: array<vec2<u32>, 4>;
-    for (var k = 0u; k < 4u; k++) {
-        if (k < count) {
-            r[k] = convert(load(params.src_base + first + k));
-        } else {
-            r[k] = vec2<u32>(0u);
+// Invocations per workgroup, and output words each invocation writes (strided by WG, so the
+// lanes of a workgroup always touch consecutive words). Few, fat workgroups: CPU adapters pay a
+// fixed cost per workgroup.
+const WG: u32 = 256u;
+const ITER: u32 = 8u;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let block = (wid.y * params.row + wid.x) * ITER * WG;
+    for (var j = 0u; j < ITER; j++) {
+        let first = (block + j * WG + lid) * PER;
+        if (first >= params.n) {
+            return;
         }
+        convert_word(first);
     }
+}
+
+// Converts the elements of one output word, starting at element `first` of this dispatch.
+fn convert_word(first: u32) {
+    let s = params.src_base + first;
     let o = params.dst_base + first;
-    if (DST_BITS == 8u) {
-        dst[o >> 2u] = (r[0].x & 0xffu) | ((r[1].x & 0xffu) << 8u)
-            | ((r[2].x & 0xffu) << 16u) | (r[3].x << 24u);
-    } else if (DST_BITS == 16u) {
-        dst[o >> 1u] = (r[0].x & 0xffffu) | (r[1].x << 16u);
-        if (count > 2u) {
-            dst[(o >> 1u) + 1u] = (r[2].x & 0xffffu) | (r[3].x << 16u);
-        }
+    if (DST_BITS == 64u) {
+        let r = convert(load(s));
+        dst[2u * o] = r.x;
+        dst[2u * o + 1u] = r.y;
     } else if (DST_BITS == 32u) {
-        for (var k = 0u; k < count; k++) {
-            dst[o + k] = r[k].x;
-        }
+        dst[o] = convert(load(s)).x;
     } else {
-        for (var k = 0u; k < count; k++) {
-            dst[2u * (o + k)] = r[k].x;
-            dst[2u * (o + k) + 1u] = r[k].y;
+        // Packed narrow target: gather PER elements into one word; lanes past n write 0 padding.
+        let count = min(PER, params.n - first);
+        var word = 0u;
+        for (var k = 0u; k < PER; k++) {
+            if (k < count) {
+                word |= (convert(load(s + k)).x & mask64(DST_BITS).x) << (k * DST_BITS);
+            }
         }
+        dst[o / PER] = word;
     }
 }

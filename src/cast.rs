@@ -20,9 +20,13 @@ const SOURCE: &str = concat!(
     include_str!("../shaders/cast.wgsl"),
 );
 
-/// Invocations per workgroup (`@workgroup_size` in cast.wgsl) and elements per invocation.
-const WORKGROUP: u64 = 64;
-const PER_INVOCATION: u64 = 4;
+/// Output words per workgroup: `WG * ITER` in cast.wgsl.
+const WORDS_PER_WORKGROUP: u64 = 256 * 8;
+
+/// Elements one invocation converts: exactly one output word's worth (`PER` in cast.wgsl).
+fn per_invocation(to: DType) -> u64 {
+    (4 / to.size_in_bytes()).max(1) as u64
+}
 /// Most elements one dispatch covers, keeping `Params` fields inside u32.
 const MAX_DISPATCH_ELEMS: usize = 1 << 30;
 
@@ -118,6 +122,7 @@ impl CastKernels {
             ("DST_BITS", to.bits() as f64),
             ("DST_EXP", de as f64),
             ("DST_FRAC", df as f64),
+            ("PER", per_invocation(to) as f64),
         ];
         let device = &gpu.shared.device;
         let scope = (!cfg!(target_arch = "wasm32"))
@@ -133,9 +138,13 @@ impl CastKernels {
             },
             cache: None,
         });
-        if let Some(scope) = scope {
-            if let Some(e) = crate::sync::block_on("cast", "", || scope.pop())? {
-                return Err(Error::Gpu(format!("compiling the {from} -> {to} cast kernel: {e}")));
+        if let Some(scope) = scope
+            && let Some(e) = crate::sync::block_on("cast", "", || scope.pop())?
+        {
+            {
+                return Err(Error::Gpu(format!(
+                    "compiling the {from} -> {to} cast kernel: {e}"
+                )));
             }
         }
         cache.insert((from, to), pipeline.clone());
@@ -206,13 +215,13 @@ impl Tensor {
                 .min((dc + 1) * di.chunk_elems)
                 .min(start + MAX_DISPATCH_ELEMS);
             let n = end - start;
-            let wgs = (n as u64).div_ceil(PER_INVOCATION * WORKGROUP);
+            let wgs = (n as u64).div_ceil(per_invocation(dtype) * WORDS_PER_WORKGROUP);
             let (x, y) = grid(wgs, max_dim);
             let params = Params {
                 n: n as u32,
                 src_base: (start - sc * si.chunk_elems) as u32,
                 dst_base: (start - dc * di.chunk_elems) as u32,
-                row: x * WORKGROUP as u32,
+                row: x,
             };
             dispatches.push((sc, dc, x, y, params));
             start = end;

@@ -43,16 +43,15 @@ impl GpuOptions {
     /// Options from `TENSORBRIDGE_BACKEND` and `TENSORBRIDGE_ADAPTER`.
     pub fn from_env() -> Result<Self> {
         let mut o = GpuOptions::default();
-        if let Ok(v) = std::env::var("TENSORBRIDGE_BACKEND") {
-            if !v.is_empty() {
-                o.backend = Some(parse_backend(&v)?);
-            }
+        if let Some(v) = std::env::var("TENSORBRIDGE_BACKEND")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            o.backend = Some(parse_backend(&v)?);
         }
-        if let Ok(v) = std::env::var("TENSORBRIDGE_ADAPTER") {
-            if !v.is_empty() {
-                o.adapter_name = Some(v);
-            }
-        }
+        o.adapter_name = std::env::var("TENSORBRIDGE_ADAPTER")
+            .ok()
+            .filter(|v| !v.is_empty());
         Ok(o)
     }
 }
@@ -100,7 +99,9 @@ impl GpuInfo {
         let limits = adapter.limits();
         GpuInfo {
             name: info.name,
-            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
             backend: info.backend,
             device_type: info.device_type,
             features: adapter.features(),
@@ -116,7 +117,7 @@ impl GpuInfo {
 fn chunk_limit(limits: &wgpu::Limits, cap: Option<u64>) -> u64 {
     let lim = limits
         .max_buffer_size
-        .min(limits.max_storage_buffer_binding_size as u64)
+        .min(limits.max_storage_buffer_binding_size)
         .min(cap.unwrap_or(u64::MAX));
     (lim & !255).max(256)
 }
@@ -382,7 +383,13 @@ impl Gpu {
         if let Some(reason) = self.shared.lost.lock().ok().and_then(|l| l.clone()) {
             return Err(Error::DeviceLost { reason });
         }
-        if let Some(e) = self.shared.uncaptured.lock().ok().and_then(|mut u| u.take()) {
+        if let Some(e) = self
+            .shared
+            .uncaptured
+            .lock()
+            .ok()
+            .and_then(|mut u| u.take())
+        {
             return Err(wgpu_error("GPU operation", 0, e));
         }
         Ok(())

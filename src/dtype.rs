@@ -127,7 +127,9 @@ impl FromStr for DType {
                     .into_iter()
                     .find(|d| d.name() == lower || d.short_name() == lower)
             })
-            .ok_or_else(|| Error::UnknownDType { name: s.to_string() })
+            .ok_or_else(|| Error::UnknownDType {
+                name: s.to_string(),
+            })
     }
 }
 
@@ -168,7 +170,10 @@ mod tests {
             assert_eq!(d.short_name().parse::<DType>().unwrap(), d);
         }
         assert_eq!("bf16".parse::<DType>().unwrap(), DType::BF16);
-        assert!(matches!("f8".parse::<DType>(), Err(Error::UnknownDType { .. })));
+        assert!(matches!(
+            "f8".parse::<DType>(),
+            Err(Error::UnknownDType { .. })
+        ));
     }
 
     #[test]

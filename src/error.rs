@@ -66,7 +66,9 @@ pub enum Error {
         reason: String,
     },
     /// A dtype name that is not one of the 13 supported ones.
-    #[error("unknown dtype {name:?}; expected one of bool, uint8, int8, uint16, int16, uint32, int32, uint64, int64, float16, bfloat16, float32, float64 (or u8, i32, f16, bf16, ...)")]
+    #[error(
+        "unknown dtype {name:?}; expected one of bool, uint8, int8, uint16, int16, uint32, int32, uint64, int64, float16, bfloat16, float32, float64 (or u8, i32, f16, bf16, ...)"
+    )]
     UnknownDType {
         /// The name given.
         name: String,

@@ -246,6 +246,12 @@ mod tests {
     #[test]
     fn invalid_bool_is_an_error() {
         let err = cast_checked::<bool>(&[0, 1, 7], 10).unwrap_err();
-        assert_eq!(err, Error::InvalidBool { index: 12, value: 7 });
+        assert_eq!(
+            err,
+            Error::InvalidBool {
+                index: 12,
+                value: 7
+            }
+        );
     }
 }

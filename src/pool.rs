@@ -55,7 +55,10 @@ impl Pool {
         }
         let top = 63 - (bytes - 1).leading_zeros();
         let step = (1u64 << top) / 4;
-        bytes.div_ceil(step).saturating_mul(step).min(self.max_class)
+        bytes
+            .div_ceil(step)
+            .saturating_mul(step)
+            .min(self.max_class)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -180,9 +183,19 @@ mod tests {
     #[test]
     fn classes_have_bounded_slack() {
         let p = Pool::new(0, None, 128 << 20);
-        for bytes in [1u64, 255, 256, 257, 4096, 5000, 1 << 20, (1 << 20) + 1, 100 << 20] {
+        for bytes in [
+            1u64,
+            255,
+            256,
+            257,
+            4096,
+            5000,
+            1 << 20,
+            (1 << 20) + 1,
+            100 << 20,
+        ] {
             let c = p.class(bytes);
-            assert!(c >= bytes && c % 4 == 0, "{bytes} -> {c}");
+            assert!(c >= bytes && c.is_multiple_of(4), "{bytes} -> {c}");
             assert!(c <= 256 || c * 4 <= bytes * 5 + 1024, "{bytes} -> {c}");
         }
         assert_eq!(p.class(128 << 20), 128 << 20);

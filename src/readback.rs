@@ -25,7 +25,9 @@ impl Tensor {
     /// # Ok::<(), tensorbridge::Error>(())
     /// ```
     pub fn to_array<T: Element>(&self) -> Result<ArrayD<T>> {
-        block_on("Tensor::to_array", "Tensor::read().await", || self.read::<T>())?
+        block_on("Tensor::to_array", "Tensor::read().await", || {
+            self.read::<T>()
+        })?
     }
 
     /// Reads the tensor back into a new array, without blocking (native and wasm).
@@ -46,10 +48,15 @@ impl Tensor {
     /// must have the tensor's shape and may have any layout (strided, transposed, reversed).
     ///
     /// Cost: one copy from mapped memory into `out`; nothing is allocated.
-    pub fn read_into<T: Element, D: Dimension>(&self, out: &mut ArrayViewMut<'_, T, D>) -> Result<()> {
-        block_on("Tensor::read_into", "Tensor::read_into_async().await", || {
-            self.read_into_async(out)
-        })?
+    pub fn read_into<T: Element, D: Dimension>(
+        &self,
+        out: &mut ArrayViewMut<'_, T, D>,
+    ) -> Result<()> {
+        block_on(
+            "Tensor::read_into",
+            "Tensor::read_into_async().await",
+            || self.read_into_async(out),
+        )?
     }
 
     /// [`Tensor::read_into`] without blocking.
@@ -71,7 +78,9 @@ impl Tensor {
 
     /// The raw little-endian element bytes, row-major (blocking, native only).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        block_on("Tensor::to_bytes", "Tensor::read_bytes().await", || self.read_bytes())?
+        block_on("Tensor::to_bytes", "Tensor::read_bytes().await", || {
+            self.read_bytes()
+        })?
     }
 
     /// The raw little-endian element bytes, row-major, without blocking.
@@ -107,7 +116,8 @@ impl Tensor {
             for p in self.pieces(u64::MAX) {
                 let buf = &inner.chunks[p.chunk];
                 let slice = buf.slice(0..p.padded_bytes(inner));
-                map(gpu, slice, wgpu::MapMode::Read).await?;
+                // The Mapped path exists only natively, where mapping completes synchronously.
+                crate::sync::map_now(gpu, slice, wgpu::MapMode::Read)?;
                 let r = match slice.get_mapped_range() {
                     Ok(v) => f(&v[..p.len * size]),
                     Err(e) => Err(Error::Map(e.to_string())),
@@ -130,7 +140,10 @@ impl Tensor {
         }
         let copy = |k: usize| {
             let p = pieces[k];
-            let mut enc = gpu.shared.device.create_command_encoder(&Default::default());
+            let mut enc = gpu
+                .shared
+                .device
+                .create_command_encoder(&Default::default());
             enc.copy_buffer_to_buffer(
                 &inner.chunks[p.chunk],
                 p.offset(inner),

@@ -3,7 +3,7 @@
 use ndarray::{ArrayBase, ArrayView1, Data, Dimension};
 
 use crate::layout::Gather;
-use crate::sync::{block_on, map};
+use crate::sync::map_now;
 use crate::{DType, Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Gpu {
@@ -80,7 +80,7 @@ impl Gpu {
         for p in t.pieces(u64::MAX) {
             let buf = &inner.chunks[p.chunk];
             let slice = buf.slice(0..p.padded_bytes(inner));
-            block_on("Gpu::upload", "", || map(self, slice, wgpu::MapMode::Write))??;
+            map_now(self, slice, wgpu::MapMode::Write)?;
             let filled = slice
                 .get_mapped_range_mut()
                 .map(|mut v| g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())));
@@ -110,13 +110,16 @@ impl Gpu {
                 let s = &staging[k % 2];
                 let bytes = p.padded_bytes(inner);
                 let slice = s.slice(0..bytes);
-                block_on("Gpu::upload", "", || map(self, slice, wgpu::MapMode::Write))??;
+                map_now(self, slice, wgpu::MapMode::Write)?;
                 let filled = slice
                     .get_mapped_range_mut()
                     .map(|mut v| g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())));
                 s.unmap();
                 filled.map_err(|e| crate::Error::Map(e.to_string()))?;
-                let mut enc = self.shared.device.create_command_encoder(&Default::default());
+                let mut enc = self
+                    .shared
+                    .device
+                    .create_command_encoder(&Default::default());
                 enc.copy_buffer_to_buffer(s, 0, &inner.chunks[p.chunk], p.offset(inner), bytes);
                 self.shared.queue.submit([enc.finish()]);
             }
@@ -135,7 +138,11 @@ impl Gpu {
                 continue;
             };
             let buf = &inner.chunks[p.chunk];
-            match self.shared.queue.write_buffer_with(buf, p.offset(inner), size) {
+            match self
+                .shared
+                .queue
+                .write_buffer_with(buf, p.offset(inner), size)
+            {
                 Some(mut v) => g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())),
                 None => return Err(self.lost_or("queue.write_buffer_with refused".into())),
             }

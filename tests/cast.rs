@@ -16,7 +16,9 @@ fn all_gpus() -> &'static [(String, Gpu)] {
 
 fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
     let size = d.size_in_bytes();
-    bits.iter().flat_map(|b| b.to_le_bytes()[..size].to_vec()).collect()
+    bits.iter()
+        .flat_map(|b| b.to_le_bytes()[..size].to_vec())
+        .collect()
 }
 
 fn bits_of(d: DType, bytes: &[u8]) -> Vec<u64> {
@@ -36,10 +38,21 @@ fn bits_of(d: DType, bytes: &[u8]) -> Vec<u64> {
 fn inputs(d: DType, seed: u64) -> Vec<u64> {
     let w = d.bits();
     let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-    let mut bits: Vec<u64> = edge_and_random_bits(300, seed).into_iter().map(|b| b & mask).collect();
+    let mut bits: Vec<u64> = edge_and_random_bits(300, seed)
+        .into_iter()
+        .map(|b| b & mask)
+        .collect();
     if d != DType::Bool {
-        bits.extend(interesting_f64().into_iter().map(|f| cast_bits(DType::F64, d, f.to_bits())));
-        bits.extend(interesting_ints().into_iter().map(|i| (i as u128 as u64) & mask));
+        bits.extend(
+            interesting_f64()
+                .into_iter()
+                .map(|f| cast_bits(DType::F64, d, f.to_bits())),
+        );
+        bits.extend(
+            interesting_ints()
+                .into_iter()
+                .map(|i| (i as u128 as u64) & mask),
+        );
     }
     if d == DType::Bool {
         bits.iter_mut().for_each(|b| *b &= 1);
@@ -79,7 +92,12 @@ fn all_169_pairs_bit_exact_on_every_adapter() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures[..failures.len().min(40)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
 }
 
 #[test]
@@ -118,17 +136,35 @@ fn reference_agrees_with_rust_and_half() {
         let b = rng.next();
         let shift = (b >> 58) as u32;
         let i = (b as i64) >> shift;
-        assert_eq!(cast_bits(DType::I64, DType::F32, i as u64), (i as f32).to_bits() as u64);
-        assert_eq!(cast_bits(DType::U64, DType::F64, b >> shift), ((b >> shift) as f64).to_bits());
+        assert_eq!(
+            cast_bits(DType::I64, DType::F32, i as u64),
+            (i as f32).to_bits() as u64
+        );
+        assert_eq!(
+            cast_bits(DType::U64, DType::F64, b >> shift),
+            ((b >> shift) as f64).to_bits()
+        );
         let f = f64::from_bits(b);
         if !f.is_nan() {
-            assert_eq!(cast_bits(DType::F64, DType::F32, b), (f as f32).to_bits() as u64, "{f:e}");
+            assert_eq!(
+                cast_bits(DType::F64, DType::F32, b),
+                (f as f32).to_bits() as u64,
+                "{f:e}"
+            );
             let x = f32::from_bits(b as u32);
             if !x.is_nan() {
                 let h = tensorbridge::f16::from_f32(x).to_bits() as u64;
-                assert_eq!(cast_bits(DType::F32, DType::F16, x.to_bits() as u64), h, "{x:e}");
+                assert_eq!(
+                    cast_bits(DType::F32, DType::F16, x.to_bits() as u64),
+                    h,
+                    "{x:e}"
+                );
                 let bf = tensorbridge::bf16::from_f32(x).to_bits() as u64;
-                assert_eq!(cast_bits(DType::F32, DType::BF16, x.to_bits() as u64), bf, "{x:e}");
+                assert_eq!(
+                    cast_bits(DType::F32, DType::BF16, x.to_bits() as u64),
+                    bf,
+                    "{x:e}"
+                );
             }
         }
     }

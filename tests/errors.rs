@@ -12,12 +12,21 @@ fn dtype_mismatch_is_never_a_reinterpretation() {
         let t = gpu.upload(&arr1(&[1.0f32, 2.0])).unwrap();
         assert_eq!(
             t.to_array::<u32>().unwrap_err(),
-            Error::DTypeMismatch { actual: DType::F32, requested: DType::U32 },
+            Error::DTypeMismatch {
+                actual: DType::F32,
+                requested: DType::U32
+            },
             "{name}"
         );
         let mut dst = ndarray::Array1::<i32>::zeros(2);
-        assert!(matches!(t.read_into(&mut dst.view_mut()), Err(Error::DTypeMismatch { .. })));
-        assert!(matches!(pollster::block_on(t.read::<f64>()), Err(Error::DTypeMismatch { .. })));
+        assert!(matches!(
+            t.read_into(&mut dst.view_mut()),
+            Err(Error::DTypeMismatch { .. })
+        ));
+        assert!(matches!(
+            pollster::block_on(t.read::<f64>()),
+            Err(Error::DTypeMismatch { .. })
+        ));
     }
 }
 
@@ -28,7 +37,10 @@ fn shape_mismatch() {
         let mut dst = Array2::<u8>::zeros((4, 3));
         assert_eq!(
             t.read_into(&mut dst.view_mut()).unwrap_err(),
-            Error::ShapeMismatch { expected: vec![3, 4], got: vec![4, 3] },
+            Error::ShapeMismatch {
+                expected: vec![3, 4],
+                got: vec![4, 3]
+            },
             "{name}"
         );
         assert!(matches!(
@@ -52,9 +64,16 @@ fn too_large_names_the_limit() {
     })
     .unwrap();
     let ok = gpu.upload(&ndarray::Array1::<u8>::zeros(1 << 19)).unwrap();
-    let err = gpu.upload(&ndarray::Array1::<f32>::zeros(1 << 18)).unwrap_err();
+    let err = gpu
+        .upload(&ndarray::Array1::<f32>::zeros(1 << 18))
+        .unwrap_err();
     match err {
-        Error::TooLarge { limit, requested, max, .. } => {
+        Error::TooLarge {
+            limit,
+            requested,
+            max,
+            ..
+        } => {
             assert_eq!(limit, "memory_budget");
             assert_eq!(max, 1 << 20);
             assert!(requested > max);
@@ -71,7 +90,9 @@ fn too_large_names_the_limit() {
 }
 
 fn err_msg(gpu: &Gpu) -> String {
-    gpu.upload(&ndarray::Array1::<f64>::zeros(1 << 20)).unwrap_err().to_string()
+    gpu.upload(&ndarray::Array1::<f64>::zeros(1 << 20))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -83,8 +104,14 @@ fn no_adapter_and_bad_options() {
     .unwrap_err();
     assert!(matches!(err, Error::NoAdapter { .. }), "{err:?}");
     assert!(err.to_string().contains("no-such-adapter-xyz"));
-    assert!(matches!(parse_backend("glide"), Err(Error::InvalidOption { .. })));
-    assert!(matches!("complex64".parse::<DType>(), Err(Error::UnknownDType { .. })));
+    assert!(matches!(
+        parse_backend("glide"),
+        Err(Error::InvalidOption { .. })
+    ));
+    assert!(matches!(
+        "complex64".parse::<DType>(),
+        Err(Error::UnknownDType { .. })
+    ));
 }
 
 #[test]
@@ -92,9 +119,21 @@ fn device_lost_is_an_error_not_a_panic() {
     for (name, gpu) in gpus() {
         let t = gpu.upload(&arr1(&[1u32, 2, 3])).unwrap();
         gpu.destroy();
-        assert!(matches!(gpu.upload(&arr1(&[1u8])), Err(Error::DeviceLost { .. })), "{name}");
-        assert!(matches!(t.to_array::<u32>(), Err(Error::DeviceLost { .. })), "{name}");
-        assert!(matches!(t.cast(DType::F32), Err(Error::DeviceLost { .. })), "{name}");
-        assert!(matches!(gpu.synchronize(), Err(Error::DeviceLost { .. })), "{name}");
+        assert!(
+            matches!(gpu.upload(&arr1(&[1u8])), Err(Error::DeviceLost { .. })),
+            "{name}"
+        );
+        assert!(
+            matches!(t.to_array::<u32>(), Err(Error::DeviceLost { .. })),
+            "{name}"
+        );
+        assert!(
+            matches!(t.cast(DType::F32), Err(Error::DeviceLost { .. })),
+            "{name}"
+        );
+        assert!(
+            matches!(gpu.synchronize(), Err(Error::DeviceLost { .. })),
+            "{name}"
+        );
     }
 }

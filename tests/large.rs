@@ -30,9 +30,12 @@ fn tensor_of_300_mib_round_trips_and_casts() {
     let a = pattern(n);
     for gpu in default_gpus() {
         let name = format!("{:?}", gpu.info().backend);
-        let binding = gpu.info().limits.max_storage_buffer_binding_size as u64;
+        let binding = gpu.info().limits.max_storage_buffer_binding_size;
         let t = gpu.upload(&a).unwrap();
-        assert!(t.size_in_bytes() > binding, "{name}: test must exceed the binding limit");
+        assert!(
+            t.size_in_bytes() > binding,
+            "{name}: test must exceed the binding limit"
+        );
         assert!(t.buffers().len() > 1, "{name}: chunked");
         let mut back = Array1::<f32>::zeros(n);
         t.read_into(&mut back.view_mut()).unwrap();
@@ -49,11 +52,18 @@ fn tensor_of_300_mib_round_trips_and_casts() {
 
 #[test]
 fn tensor_of_1_5_gib_on_vulkan() {
-    let Some(info) = Gpu::adapters().into_iter().find(|a| a.backend == tensorbridge::wgpu::Backend::Vulkan) else {
+    let Some(info) = Gpu::adapters()
+        .into_iter()
+        .find(|a| a.backend == tensorbridge::wgpu::Backend::Vulkan)
+    else {
         assert!(std::env::var_os("CI").is_none(), "CI must have lavapipe");
         return;
     };
-    let gpu = Gpu::with_options(GpuOptions { backend: Some(info.backend), ..Default::default() }).unwrap();
+    let gpu = Gpu::with_options(GpuOptions {
+        backend: Some(info.backend),
+        ..Default::default()
+    })
+    .unwrap();
     let n = 3usize << 29; // 1.5 GiB of u8
     let a = Array1::from_shape_fn(n, |i| (i ^ (i >> 13)) as u8);
     let t = gpu.upload(&a).unwrap();
@@ -81,8 +91,16 @@ fn small_max_buffer_size_chunks_invisibly() {
         assert!(t.buffers().len() > 60);
         assert_eq!(t.to_array::<i32>().unwrap(), x.clone().into_dyn());
         let h = t.cast(DType::I16).unwrap();
-        assert_eq!(h.to_array::<i16>().unwrap(), x.mapv(|v| v as i16).into_dyn(), "{}", a.name);
+        assert_eq!(
+            h.to_array::<i16>().unwrap(),
+            x.mapv(|v| v as i16).into_dyn(),
+            "{}",
+            a.name
+        );
         let f = h.cast(DType::F64).unwrap();
-        assert_eq!(f.to_array::<f64>().unwrap(), x.mapv(|v| v as i16 as f64).into_dyn());
+        assert_eq!(
+            f.to_array::<f64>().unwrap(),
+            x.mapv(|v| v as i16 as f64).into_dyn()
+        );
     }
 }

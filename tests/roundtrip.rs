@@ -12,15 +12,33 @@ fn roundtrip_values<T: Element>(name: &str, gpu: &Gpu) {
     let t = gpu.upload(&a).unwrap();
     assert_eq!(t.dtype(), T::DTYPE);
     assert_eq!(t.len(), values.len());
-    assert_eq!(t.size_in_bytes(), (values.len() * std::mem::size_of::<T>()) as u64);
+    assert_eq!(
+        t.size_in_bytes(),
+        (values.len() * std::mem::size_of::<T>()) as u64
+    );
     // Compare bits, so NaN payloads must survive unchanged.
     let back = t.to_array::<T>().unwrap();
-    assert_eq!(to_bits(back.as_slice().unwrap()), to_bits(&values), "{name} {}", T::DTYPE);
+    assert_eq!(
+        to_bits(back.as_slice().unwrap()),
+        to_bits(&values),
+        "{name} {}",
+        T::DTYPE
+    );
     let back = pollster::block_on(t.read::<T>()).unwrap();
-    assert_eq!(to_bits(back.as_slice().unwrap()), to_bits(&values), "{name} async {}", T::DTYPE);
+    assert_eq!(
+        to_bits(back.as_slice().unwrap()),
+        to_bits(&values),
+        "{name} async {}",
+        T::DTYPE
+    );
     let mut dst = Array::from_elem(values.len(), T::default());
     t.read_into(&mut dst.view_mut()).unwrap();
-    assert_eq!(to_bits(dst.as_slice().unwrap()), to_bits(&values), "{name} read_into {}", T::DTYPE);
+    assert_eq!(
+        to_bits(dst.as_slice().unwrap()),
+        to_bits(&values),
+        "{name} read_into {}",
+        T::DTYPE
+    );
 }
 
 fn layouts<T: Element>(name: &str, gpu: &Gpu) {
@@ -43,16 +61,32 @@ fn layouts<T: Element>(name: &str, gpu: &Gpu) {
         let t = gpu.upload(&v).unwrap();
         assert_eq!(t.shape(), v.shape(), "{name} {label}");
         let got = t.to_array::<T>().unwrap();
-        assert_eq!(to_bits(&got.iter().copied().collect::<Vec<_>>()), to_bits(&want.iter().copied().collect::<Vec<_>>()), "{name} {label} {}", T::DTYPE);
+        assert_eq!(
+            to_bits(&got.iter().copied().collect::<Vec<_>>()),
+            to_bits(&want.iter().copied().collect::<Vec<_>>()),
+            "{name} {label} {}",
+            T::DTYPE
+        );
         assert_eq!(got.shape(), want.shape());
         // read_into a destination of another layout: Fortran order, then reversed axes.
         let mut dst = ArrayD::from_elem(IxDyn(v.shape()).f(), T::default());
         t.read_into(&mut dst.view_mut()).unwrap();
-        assert_eq!(to_bits(&dst.iter().copied().collect::<Vec<_>>()), to_bits(&want.iter().copied().collect::<Vec<_>>()), "{name} {label} read_into fortran");
-        let mut big = ArrayD::from_elem(IxDyn(&v.shape().iter().map(|d| d * 2).collect::<Vec<_>>()), T::default());
-        let mut strided = big.slice_each_axis_mut(|ax| ndarray::Slice::new(0, None, -2));
+        assert_eq!(
+            to_bits(&dst.iter().copied().collect::<Vec<_>>()),
+            to_bits(&want.iter().copied().collect::<Vec<_>>()),
+            "{name} {label} read_into fortran"
+        );
+        let mut big = ArrayD::from_elem(
+            IxDyn(&v.shape().iter().map(|d| d * 2).collect::<Vec<_>>()),
+            T::default(),
+        );
+        let mut strided = big.slice_each_axis_mut(|_| ndarray::Slice::new(0, None, -2));
         t.read_into(&mut strided).unwrap();
-        assert_eq!(to_bits(&strided.iter().copied().collect::<Vec<_>>()), to_bits(&want.iter().copied().collect::<Vec<_>>()), "{name} {label} read_into strided");
+        assert_eq!(
+            to_bits(&strided.iter().copied().collect::<Vec<_>>()),
+            to_bits(&want.iter().copied().collect::<Vec<_>>()),
+            "{name} {label} read_into strided"
+        );
     }
 }
 
@@ -94,13 +128,19 @@ fn clone_shares_buffers_and_memory_is_accounted() {
         let before = gpu.memory();
         let t = gpu.upload(&Array::from_elem(1000, 1.0f32)).unwrap();
         let c = t.clone();
-        assert!(t.buffers().iter().zip(c.buffers()).all(|(a, b)| a == b), "{name}");
+        assert!(
+            t.buffers().iter().zip(c.buffers()).all(|(a, b)| a == b),
+            "{name}"
+        );
         assert_eq!(gpu.memory().num_tensors, before.num_tensors + 1);
         drop(t);
         assert_eq!(gpu.memory().num_tensors, before.num_tensors + 1);
         drop(c);
         assert_eq!(gpu.memory().num_tensors, before.num_tensors);
-        assert!(gpu.memory().pooled_bytes > 0, "dropped buffers go back to the pool");
+        assert!(
+            gpu.memory().pooled_bytes > 0,
+            "dropped buffers go back to the pool"
+        );
         gpu.trim();
         assert_eq!(gpu.memory().pooled_bytes, 0);
         gpu.synchronize().unwrap();
@@ -114,7 +154,11 @@ fn info_reports_real_limits() {
         assert!(!info.name.is_empty());
         assert!(info.path.is_some());
         // The adapter's own limits, not wgpu's 256 MiB default.
-        assert!(info.limits.max_buffer_size > 256 << 20, "{name}: {:?}", info.limits.max_buffer_size);
-        assert!(info.max_chunk_bytes <= info.limits.max_storage_buffer_binding_size as u64);
+        assert!(
+            info.limits.max_buffer_size > 256 << 20,
+            "{name}: {:?}",
+            info.limits.max_buffer_size
+        );
+        assert!(info.max_chunk_bytes <= info.limits.max_storage_buffer_binding_size);
     }
 }

@@ -15,8 +15,14 @@ pub fn gpus() -> Vec<(String, Gpu)> {
     let adapters = Gpu::adapters();
     if std::env::var_os("CI").is_some() {
         let has = |b| adapters.iter().any(|a| a.backend == b);
-        assert!(has(tensorbridge::wgpu::Backend::Vulkan), "CI needs lavapipe: {adapters:?}");
-        assert!(has(tensorbridge::wgpu::Backend::Gl), "CI needs llvmpipe GL: {adapters:?}");
+        assert!(
+            has(tensorbridge::wgpu::Backend::Vulkan),
+            "CI needs lavapipe: {adapters:?}"
+        );
+        assert!(
+            has(tensorbridge::wgpu::Backend::Gl),
+            "CI needs llvmpipe GL: {adapters:?}"
+        );
     }
     assert!(!adapters.is_empty(), "no adapter at all");
     for a in &adapters {
@@ -29,9 +35,18 @@ pub fn gpus() -> Vec<(String, Gpu)> {
         let mappable = a
             .features
             .contains(tensorbridge::wgpu::Features::MAPPABLE_PRIMARY_BUFFERS);
-        for (label, path) in [("staged", TransferPath::Staged), ("queue", TransferPath::Web)] {
+        for (label, path) in [
+            ("staged", TransferPath::Staged),
+            ("queue", TransferPath::Web),
+        ] {
             if mappable {
-                variants.push((label, GpuOptions { path: Some(path), ..base.clone() }));
+                variants.push((
+                    label,
+                    GpuOptions {
+                        path: Some(path),
+                        ..base.clone()
+                    },
+                ));
             }
         }
         variants.push((
@@ -43,7 +58,12 @@ pub fn gpus() -> Vec<(String, Gpu)> {
         ));
         for (label, o) in variants {
             let gpu = Gpu::with_options(o).expect("open adapter");
-            let name = format!("{:?} {} [{label}, {:?}]", a.backend, a.name, gpu.info().path);
+            let name = format!(
+                "{:?} {} [{label}, {:?}]",
+                a.backend,
+                a.name,
+                gpu.info().path
+            );
             out.push((name, gpu));
         }
     }
@@ -69,11 +89,17 @@ pub fn from_bits<T: Element>(bits: &[u64]) -> Vec<T> {
     let bytes: Vec<u8> = bits
         .iter()
         .flat_map(|b| {
-            let b = if T::DTYPE == tensorbridge::DType::Bool { b & 1 } else { *b };
+            let b = if T::DTYPE == tensorbridge::DType::Bool {
+                b & 1
+            } else {
+                *b
+            };
             b.to_le_bytes()[..size].to_vec()
         })
         .collect();
-    bytemuck::checked::try_cast_slice::<u8, T>(&bytes).unwrap().to_vec()
+    bytemuck::checked::try_cast_slice::<u8, T>(&bytes)
+        .unwrap()
+        .to_vec()
 }
 
 /// Raw bits of elements, zero-extended.
@@ -93,14 +119,52 @@ pub fn to_bits<T: Element>(values: &[T]) -> Vec<u64> {
 /// signalling and quiet NaNs with payloads, subnormal and normal extremes.
 pub fn edge_and_random_bits(n_random: usize, seed: u64) -> Vec<u64> {
     let mut v: Vec<u64> = vec![
-        0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7c00, 0xfc00, 0x7c01, 0xfc01, 0x7e00,
-        0x7dff, 0x7f80, 0xff80, 0x7f81, 0xffc1, 0x03ff, 0x0400, 0x7bff, 0x007f, 0x0080,
-        0x7f80_0000, 0xff80_0000, 0x7f80_0001, 0xffc0_0001, 0x7fbf_ffff, 0x007f_ffff,
-        0x0080_0000, 0x7f7f_ffff, 0x8000_0000, 0xffff_ffff, 0x7fff_ffff,
-        0x7ff0_0000_0000_0000, 0xfff0_0000_0000_0000, 0x7ff0_0000_0000_0001,
-        0xfff8_0000_dead_beef, 0x7ff7_ffff_ffff_ffff, 0x000f_ffff_ffff_ffff,
-        0x0010_0000_0000_0000, 0x7fef_ffff_ffff_ffff, 0x8000_0000_0000_0000,
-        0xffff_ffff_ffff_ffff, 0x7fff_ffff_ffff_ffff,
+        0,
+        1,
+        2,
+        0x7f,
+        0x80,
+        0xff,
+        0x7fff,
+        0x8000,
+        0xffff,
+        0x7c00,
+        0xfc00,
+        0x7c01,
+        0xfc01,
+        0x7e00,
+        0x7dff,
+        0x7f80,
+        0xff80,
+        0x7f81,
+        0xffc1,
+        0x03ff,
+        0x0400,
+        0x7bff,
+        0x007f,
+        0x0080,
+        0x7f80_0000,
+        0xff80_0000,
+        0x7f80_0001,
+        0xffc0_0001,
+        0x7fbf_ffff,
+        0x007f_ffff,
+        0x0080_0000,
+        0x7f7f_ffff,
+        0x8000_0000,
+        0xffff_ffff,
+        0x7fff_ffff,
+        0x7ff0_0000_0000_0000,
+        0xfff0_0000_0000_0000,
+        0x7ff0_0000_0000_0001,
+        0xfff8_0000_dead_beef,
+        0x7ff7_ffff_ffff_ffff,
+        0x000f_ffff_ffff_ffff,
+        0x0010_0000_0000_0000,
+        0x7fef_ffff_ffff_ffff,
+        0x8000_0000_0000_0000,
+        0xffff_ffff_ffff_ffff,
+        0x7fff_ffff_ffff_ffff,
     ];
     let mut rng = Rng(seed);
     v.extend((0..n_random).map(|_| rng.next()));
