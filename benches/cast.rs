@@ -2,7 +2,7 @@
 //! and output measured in the same run (the baseline; the goal is cast ≤ 2× copy).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tensorbridge::{DType, Gpu};
+use tensorbridge::Gpu;
 
 const N: usize = 64 << 20;
 
@@ -10,15 +10,7 @@ fn casts(c: &mut Criterion) {
     let gpu = Gpu::new().expect("a GPU adapter");
     let mut g = c.benchmark_group("cast_64M");
     g.sample_size(10);
-    let pairs = [
-        (DType::F64, DType::F32),
-        (DType::F32, DType::F16),
-        (DType::F32, DType::BF16),
-        (DType::I64, DType::I32),
-        (DType::U8, DType::F32),
-        (DType::F32, DType::U8),
-        (DType::I32, DType::F32),
-    ];
+    let pairs = tensorbridge::BENCHMARKED_CASTS;
     for (from, to) in pairs {
         let big = if from.size_in_bytes() >= to.size_in_bytes() {
             from

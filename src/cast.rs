@@ -30,6 +30,18 @@ fn per_invocation(to: DType) -> u64 {
 /// Most elements one dispatch covers, keeping `Params` fields inside u32.
 const MAX_DISPATCH_ELEMS: usize = 1 << 30;
 
+/// The casts `tensorbridge bench` and `benches/cast.rs` time: narrowing floats, narrowing ints,
+/// and the int/float conversions of a typical input pipeline.
+pub const BENCHMARKED_CASTS: [(DType, DType); 7] = [
+    (DType::F64, DType::F32),
+    (DType::F32, DType::F16),
+    (DType::F32, DType::BF16),
+    (DType::I64, DType::I32),
+    (DType::U8, DType::F32),
+    (DType::F32, DType::U8),
+    (DType::I32, DType::F32),
+];
+
 /// Compiled cast kernels of one device.
 pub(crate) struct CastKernels {
     module: wgpu::ShaderModule,

@@ -27,6 +27,8 @@
 //! # Ok::<(), tensorbridge::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod cast;
 mod device;
 mod dtype;
@@ -38,6 +40,7 @@ mod sync;
 mod tensor;
 mod upload;
 
+pub use cast::BENCHMARKED_CASTS;
 pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};
 pub use dtype::{DType, Element, Kind};
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::reference::{cast_bits, interesting_f64, interesting_ints};
-use common::{Rng, edge_and_random_bits, gpus};
+use common::{Rng, bits_from_bytes, edge_and_random_bits, gpus};
 use proptest::prelude::*;
 use tensorbridge::{DType, Gpu};
 
@@ -18,18 +18,6 @@ fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
     let size = d.size_in_bytes();
     bits.iter()
         .flat_map(|b| b.to_le_bytes()[..size].to_vec())
-        .collect()
-}
-
-fn bits_of(d: DType, bytes: &[u8]) -> Vec<u64> {
-    let size = d.size_in_bytes();
-    bytes
-        .chunks(size)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b[..size].copy_from_slice(c);
-            u64::from_le_bytes(b)
-        })
         .collect()
 }
 
@@ -67,7 +55,10 @@ fn check_pair(name: &str, gpu: &Gpu, from: DType, to: DType, src: &[u64]) -> Res
     let out = t.cast(to).map_err(|e| e.to_string())?;
     assert_eq!(out.dtype(), to);
     assert_eq!(out.shape(), &[src.len()]);
-    let got = bits_of(to, &out.to_bytes().map_err(|e| e.to_string())?);
+    let got = bits_from_bytes(
+        to.size_in_bytes(),
+        &out.to_bytes().map_err(|e| e.to_string())?,
+    );
     for (i, (&s, &g)) in src.iter().zip(&got).enumerate() {
         let want = cast_bits(from, to, s);
         if g != want {

@@ -104,8 +104,15 @@ pub fn from_bits<T: Element>(bits: &[u64]) -> Vec<T> {
 
 /// Raw bits of elements, zero-extended.
 pub fn to_bits<T: Element>(values: &[T]) -> Vec<u64> {
-    let size = std::mem::size_of::<T>();
-    bytemuck::cast_slice::<T, u8>(values)
+    bits_from_bytes(
+        std::mem::size_of::<T>(),
+        bytemuck::cast_slice::<T, u8>(values),
+    )
+}
+
+/// Raw bits of `size`-byte little-endian elements, zero-extended.
+pub fn bits_from_bytes(size: usize, bytes: &[u8]) -> Vec<u64> {
+    bytes
         .chunks(size)
         .map(|c| {
             let mut b = [0u8; 8];

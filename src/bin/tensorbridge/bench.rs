@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use ndarray::Array1;
-use tensorbridge::{DType, Gpu, Result, Tensor};
+use tensorbridge::{Gpu, Result, Tensor};
 
 /// Options of `tensorbridge bench`.
 #[derive(clap::Args)]
@@ -148,15 +148,7 @@ pub fn casts(gpu: &Gpu, n: usize) -> Result<()> {
         "{:>14}  {:>12}  {:>12}  {:>6}  {:>10}",
         "cast", "copy", "cast", "×copy", "G elem/s"
     );
-    let pairs = [
-        (DType::F64, DType::F32),
-        (DType::F32, DType::F16),
-        (DType::F32, DType::BF16),
-        (DType::I64, DType::I32),
-        (DType::U8, DType::F32),
-        (DType::F32, DType::U8),
-        (DType::I32, DType::F32),
-    ];
+    let pairs = tensorbridge::BENCHMARKED_CASTS;
     for (from, to) in pairs {
         let bytes = vec![0x3cu8; n * from.size_in_bytes()];
         let src = gpu.upload_bytes(&bytes, from, &[n])?;
