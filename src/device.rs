@@ -140,8 +140,9 @@ pub(crate) struct Shared {
     pub kernels: CastKernels,
     /// Set by the device-lost callback; every call checks it first.
     pub lost: Arc<Mutex<Option<String>>>,
-    /// Errors no scope caught (wgpu would otherwise panic on them).
-    pub uncaptured: Arc<Mutex<Option<wgpu::Error>>>,
+    /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time
+    /// (`wgpu::Error` is not `Send` on the web).
+    pub uncaptured: Arc<Mutex<Option<Error>>>,
 }
 
 impl std::fmt::Debug for Gpu {
@@ -294,7 +295,7 @@ impl Gpu {
         let unc = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             if let Ok(mut u) = unc.lock() {
-                u.get_or_insert(e);
+                u.get_or_insert(wgpu_error("GPU operation", 0, e));
             }
         }));
         let max_chunk_bytes = chunk_limit(&info.limits, options.max_chunk_bytes);
@@ -390,7 +391,7 @@ impl Gpu {
             .ok()
             .and_then(|mut u| u.take())
         {
-            return Err(wgpu_error("GPU operation", 0, e));
+            return Err(e);
         }
         Ok(())
     }

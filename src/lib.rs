@@ -28,6 +28,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// On the web, wgpu handles are not Send (JS objects); Gpu and Tensor are single-threaded there.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod cast;
 mod device;
