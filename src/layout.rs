@@ -198,15 +198,15 @@ mod tests {
     use super::*;
     use ndarray::{Array, ArrayD, IxDyn, s};
 
-    fn gather_all<T: Element>(v: ArrayViewD<'_, T>, piece: usize) -> Vec<T> {
-        let n = v.len();
+    fn gather_all<T: Element + bytemuck::Pod>(v: ArrayViewD<'_, T>, piece: usize) -> Vec<T> {
         let size = std::mem::size_of::<T>();
-        let mut out = vec![0u8; n * size];
+        // A typed destination, so the bytes are aligned for T (as mapped ranges are).
+        let mut out = vec![T::zeroed(); v.len()];
         let mut g = Gather::new(v);
-        for chunk in out.chunks_mut(piece * size) {
+        for chunk in bytemuck::cast_slice_mut::<T, u8>(&mut out).chunks_mut(piece * size) {
             g.fill(wgpu::WriteOnly::from_mut(chunk));
         }
-        cast_checked::<T>(&out, 0).unwrap().to_vec()
+        out
     }
 
     #[test]
