@@ -90,21 +90,13 @@ fn layouts<T: Element>(name: &str, gpu: &Gpu) {
     }
 }
 
+/// Calls `$f::<T>(name, gpu)` for each of the 13 element types.
 macro_rules! for_each_element {
-    ($f:ident, $name:expr, $gpu:expr) => {{
-        $f::<bool>($name, $gpu);
-        $f::<u8>($name, $gpu);
-        $f::<i8>($name, $gpu);
-        $f::<u16>($name, $gpu);
-        $f::<i16>($name, $gpu);
-        $f::<u32>($name, $gpu);
-        $f::<i32>($name, $gpu);
-        $f::<u64>($name, $gpu);
-        $f::<i64>($name, $gpu);
-        $f::<f16>($name, $gpu);
-        $f::<bf16>($name, $gpu);
-        $f::<f32>($name, $gpu);
-        $f::<f64>($name, $gpu);
+    ($f:ident, $name:expr, $gpu:expr) => {
+        for_each_element!(@types $f, $name, $gpu; bool, u8, i8, u16, i16, u32, i32, u64, i64, f16, bf16, f32, f64)
+    };
+    (@types $f:ident, $name:expr, $gpu:expr; $($t:ty),*) => {{
+        $( $f::<$t>($name, $gpu); )*
     }};
 }
 
