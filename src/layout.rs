@@ -99,6 +99,8 @@ impl<'a, T: Element> Gather<'a, T> {
 /// Writes row-major elements into a view of any layout, a range at a time.
 pub(crate) struct Scatter<'v, T> {
     view: ArrayViewMutD<'v, T>,
+    /// The (simplified) view's shape, kept so a push allocates nothing.
+    shape: Vec<usize>,
     pos: usize,
     idx: Vec<usize>,
 }
@@ -110,6 +112,7 @@ impl<'v, T: Element> Scatter<'v, T> {
             squeeze(&mut view);
         }
         Scatter {
+            shape: view.shape().to_vec(),
             view,
             pos: 0,
             idx: Vec::new(),
@@ -128,13 +131,12 @@ impl<'v, T: Element> Scatter<'v, T> {
             self.pos = end;
             return Ok(());
         }
-        let shape = self.view.shape().to_vec();
-        let inner = *shape.last().unwrap_or(&1);
+        let inner = *self.shape.last().unwrap_or(&1);
         let mut src = src;
         while self.pos < end {
             let (lane_no, off) = (self.pos / inner, self.pos % inner);
             let take = (inner - off).min(end - self.pos);
-            outer_index(&shape, lane_no, &mut self.idx);
+            outer_index(&self.shape, lane_no, &mut self.idx);
             let mut lane = self.view.view_mut();
             for &i in &self.idx {
                 lane.index_axis_inplace(Axis(0), i);

@@ -135,8 +135,11 @@ impl Pool {
 
     /// Frees every idle buffer.
     pub fn trim(&self) {
-        let free = std::mem::take(&mut self.lock().free);
-        self.lock().pooled_bytes = 0;
+        let free = {
+            let mut s = self.lock();
+            s.pooled_bytes = 0;
+            std::mem::take(&mut s.free)
+        };
         for b in free.into_values().flatten() {
             b.destroy();
         }

@@ -34,10 +34,8 @@ impl Tensor {
     pub async fn read<T: Element>(&self) -> Result<ArrayD<T>> {
         self.expect_dtype::<T>()?;
         let mut out: Vec<T> = Vec::with_capacity(self.len());
-        let mut next = 0;
         self.visit_bytes(|bytes| {
-            out.extend_from_slice(cast_checked::<T>(bytes, next)?);
-            next = out.len();
+            out.extend_from_slice(cast_checked::<T>(bytes, out.len())?);
             Ok(())
         })
         .await?;
