@@ -1,5 +1,8 @@
 //! 64M elements of each benchmarked cast, next to a `copy_buffer_to_buffer` of the larger of input
 //! and output measured in the same run (the baseline; the goal is cast ≤ 2× copy).
+// Criterion is native-only: on wasm32 this bench is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tensorbridge::Gpu;

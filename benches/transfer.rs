@@ -1,5 +1,8 @@
 //! Upload and `read_into` at 4 KiB, 1 MiB, 64 MiB and 256 MiB, next to memcpy of the same bytes
 //! into a pre-touched buffer (the baseline; compare throughputs within one run).
+// Criterion is native-only: on wasm32 this bench is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array1;

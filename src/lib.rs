@@ -41,6 +41,8 @@ mod readback;
 mod sync;
 mod tensor;
 mod upload;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use cast::BENCHMARKED_CASTS;
 pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};

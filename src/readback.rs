@@ -105,10 +105,22 @@ impl Tensor {
     /// Hands the tensor's bytes, in row-major order and in pieces, to `f`, straight from
     /// mapped memory.
     pub(crate) async fn visit_bytes(&self, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let size = self.dtype().size_in_bytes();
+        self.visit_mapped(|view, _start, len| f(&view[..len * size]))
+            .await
+    }
+
+    /// Maps the tensor piece by piece and hands each mapped view to `f` with the piece's first
+    /// element and its element count. The view may be longer than the piece (word padding).
+    ///
+    /// On the web, `f` can read the view as a JS `Uint8Array` without a copy into wasm memory.
+    pub(crate) async fn visit_mapped(
+        &self,
+        mut f: impl FnMut(&wgpu::BufferView, usize, usize) -> Result<()>,
+    ) -> Result<()> {
         let gpu = self.gpu();
         gpu.check()?;
         let inner = &self.inner;
-        let size = inner.dtype.size_in_bytes();
         if gpu.shared.path == TransferPath::Mapped {
             let _guard = inner.map_lock.lock().unwrap_or_else(|p| p.into_inner());
             for p in self.pieces(u64::MAX) {
@@ -117,7 +129,7 @@ impl Tensor {
                 // The Mapped path exists only natively, where mapping completes synchronously.
                 crate::sync::map_now(gpu, slice, wgpu::MapMode::Read)?;
                 let r = match slice.get_mapped_range() {
-                    Ok(v) => f(&v[..p.len * size]),
+                    Ok(v) => f(&v, p.start, p.len),
                     Err(e) => Err(Error::Map(e.to_string())),
                 };
                 buf.unmap();
@@ -163,7 +175,7 @@ impl Tensor {
                 break;
             }
             let r = match slice.get_mapped_range() {
-                Ok(v) => f(&v[..p.len * size]),
+                Ok(v) => f(&v, p.start, p.len),
                 Err(e) => Err(Error::Map(e.to_string())),
             };
             s.unmap();

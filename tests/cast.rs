@@ -1,51 +1,18 @@
 //! All 169 (source, target) casts on every adapter present, bit-exact against the CPU reference.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
 use std::sync::OnceLock;
 
-use common::reference::{cast_bits, interesting_f64, interesting_ints};
-use common::{Rng, bits_from_bytes, edge_and_random_bits, gpus};
+use common::reference::cast_bits;
+use common::{Rng, bits_from_bytes, bytes_of, cast_inputs, gpus};
 use proptest::prelude::*;
 use tensorbridge::{DType, Gpu};
 
 fn all_gpus() -> &'static [(String, Gpu)] {
     static G: OnceLock<Vec<(String, Gpu)>> = OnceLock::new();
     G.get_or_init(gpus)
-}
-
-fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
-    let size = d.size_in_bytes();
-    bits.iter()
-        .flat_map(|b| b.to_le_bytes()[..size].to_vec())
-        .collect()
-}
-
-/// Source patterns for dtype `d`: raw edge patterns, random bits, interesting floats rounded into
-/// `d`, and interesting integers wrapped into `d`.
-fn inputs(d: DType, seed: u64) -> Vec<u64> {
-    let w = d.bits();
-    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-    let mut bits: Vec<u64> = edge_and_random_bits(300, seed)
-        .into_iter()
-        .map(|b| b & mask)
-        .collect();
-    if d != DType::Bool {
-        bits.extend(
-            interesting_f64()
-                .into_iter()
-                .map(|f| cast_bits(DType::F64, d, f.to_bits())),
-        );
-        bits.extend(
-            interesting_ints()
-                .into_iter()
-                .map(|i| (i as u128 as u64) & mask),
-        );
-    }
-    if d == DType::Bool {
-        bits.iter_mut().for_each(|b| *b &= 1);
-    }
-    bits
 }
 
 fn check_pair(name: &str, gpu: &Gpu, from: DType, to: DType, src: &[u64]) -> Result<(), String> {
@@ -75,7 +42,7 @@ fn all_169_pairs_bit_exact_on_every_adapter() {
     let mut failures = Vec::new();
     for (name, gpu) in all_gpus() {
         for (i, from) in DType::ALL.into_iter().enumerate() {
-            let src = inputs(from, 42 + i as u64);
+            let src = cast_inputs(from, 42 + i as u64);
             for to in DType::ALL {
                 if let Err(e) = check_pair(name, gpu, from, to, &src) {
                     failures.push(e);

@@ -1,4 +1,5 @@
 //! Upload and read back every dtype, every layout, on every adapter and transfer path.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -3,13 +3,17 @@
 
 pub mod reference;
 
-use tensorbridge::{Element, Gpu, GpuOptions, TransferPath};
+use reference::{cast_bits, interesting_f64, interesting_ints};
+use tensorbridge::{DType, Element};
+#[cfg(not(target_arch = "wasm32"))]
+use tensorbridge::{Gpu, GpuOptions, TransferPath};
 
 /// One `Gpu` per adapter on this machine with its default path, plus, where the adapter allows,
 /// the other transfer paths and a tiny-chunk configuration that forces chunking.
 ///
 /// Under CI (`CI` set), both lavapipe (Vulkan) and llvmpipe (GL) must be present, so a missing
 /// driver fails the tests instead of skipping them.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn gpus() -> Vec<(String, Gpu)> {
     let mut out = Vec::new();
     let adapters = Gpu::adapters();
@@ -176,4 +180,39 @@ pub fn edge_and_random_bits(n_random: usize, seed: u64) -> Vec<u64> {
     let mut rng = Rng(seed);
     v.extend((0..n_random).map(|_| rng.next()));
     v
+}
+
+/// Little-endian bytes of `d` elements given as zero-extended bits.
+pub fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
+    let size = d.size_in_bytes();
+    bits.iter()
+        .flat_map(|b| b.to_le_bytes()[..size].to_vec())
+        .collect()
+}
+
+/// Source patterns for dtype `d`: raw edge patterns, random bits, interesting floats rounded into
+/// `d`, and interesting integers wrapped into `d`.
+pub fn cast_inputs(d: DType, seed: u64) -> Vec<u64> {
+    let w = d.bits();
+    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let mut bits: Vec<u64> = edge_and_random_bits(300, seed)
+        .into_iter()
+        .map(|b| b & mask)
+        .collect();
+    if d != DType::Bool {
+        bits.extend(
+            interesting_f64()
+                .into_iter()
+                .map(|f| cast_bits(DType::F64, d, f.to_bits())),
+        );
+        bits.extend(
+            interesting_ints()
+                .into_iter()
+                .map(|i| (i as u128 as u64) & mask),
+        );
+    }
+    if d == DType::Bool {
+        bits.iter_mut().for_each(|b| *b &= 1);
+    }
+    bits
 }

@@ -1,0 +1,134 @@
+//! `Gpu` for JavaScript.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::{JsTensor, js_error, transfer, type_error, typed};
+use crate::Gpu;
+
+/// A WebGPU device (JS class `Gpu`). Create one with `await Gpu.create()`.
+#[wasm_bindgen(js_name = Gpu)]
+pub struct JsGpu {
+    gpu: Gpu,
+}
+
+#[wasm_bindgen(js_class = Gpu)]
+impl JsGpu {
+    /// Opens the browser's WebGPU adapter. Rejects with an `Error` that says why when WebGPU is
+    /// unavailable.
+    pub async fn create() -> Result<JsGpu, JsValue> {
+        let gpu = Gpu::new_async().await.map_err(js_error)?;
+        Ok(JsGpu { gpu })
+    }
+
+    /// `{ name, backend, deviceType, driver, path, maxChunkBytes, limits, features }`.
+    pub fn info(&self) -> Result<Object, JsValue> {
+        let info = self.gpu.info();
+        let limits = &info.limits;
+        let out = object(&[
+            ("name", info.name.clone().into()),
+            ("backend", format!("{:?}", info.backend).into()),
+            ("deviceType", format!("{:?}", info.device_type).into()),
+            ("driver", info.driver.clone().into()),
+            (
+                "path",
+                info.path
+                    .map(|p| format!("{p:?}"))
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            ("maxChunkBytes", (info.max_chunk_bytes as f64).into()),
+        ])?;
+        let limits = object(&[
+            (
+                "maxStorageBufferBindingSize",
+                (limits.max_storage_buffer_binding_size as f64).into(),
+            ),
+            ("maxBufferSize", (limits.max_buffer_size as f64).into()),
+            (
+                "maxComputeWorkgroupsPerDimension",
+                limits.max_compute_workgroups_per_dimension.into(),
+            ),
+            (
+                "maxComputeWorkgroupSizeX",
+                limits.max_compute_workgroup_size_x.into(),
+            ),
+            (
+                "minStorageBufferOffsetAlignment",
+                limits.min_storage_buffer_offset_alignment.into(),
+            ),
+        ])?;
+        Reflect::set(&out, &"limits".into(), &limits)?;
+        let features: Array = info
+            .features
+            .iter_names()
+            .map(|(name, _)| JsValue::from_str(name))
+            .collect();
+        Reflect::set(&out, &"features".into(), &features)?;
+        Ok(out)
+    }
+
+    /// Uploads a typed array as a tensor: `gpu.tensor(data, shape?, dtype?)`.
+    ///
+    /// `shape` defaults to `[data.length]`; `dtype` defaults to the array's type. bool takes a
+    /// Uint8Array of 0/1, float16 a Float16Array or a Uint16Array of bits, bfloat16 a Uint16Array
+    /// of bits. A mismatch throws a `TypeError` that says what is wrong.
+    pub fn tensor(
+        &self,
+        data: JsValue,
+        shape: JsValue,
+        dtype: Option<String>,
+    ) -> Result<JsTensor, JsValue> {
+        let input = typed::Input::new(&data)?;
+        let dtype = input.dtype(dtype.as_deref().map(typed::parse_dtype).transpose()?)?;
+        let shape = typed::shape(&shape)?.unwrap_or_else(|| vec![input.len]);
+        let elems: Option<usize> = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if elems != Some(input.len) {
+            return Err(type_error(&format!(
+                "shape {shape:?} has {} elements but the {} has {}",
+                elems.map_or_else(|| "too many".into(), |n| n.to_string()),
+                input.name,
+                input.len
+            )));
+        }
+        let tensor = transfer::upload(&self.gpu, &input.bytes, dtype, &shape).map_err(js_error)?;
+        Ok(JsTensor::new(tensor))
+    }
+
+    /// `{ numTensors, numBytes, numBytesPooled }`, like `tf.memory()`: tensors alive (not yet
+    /// disposed), the device bytes they hold, and idle device bytes kept for reuse.
+    pub fn memory(&self) -> Result<Object, JsValue> {
+        let m = self.gpu.memory();
+        object(&[
+            ("numTensors", (m.num_tensors as f64).into()),
+            ("numBytes", (m.num_bytes as f64).into()),
+            ("numBytesPooled", (m.pooled_bytes as f64).into()),
+        ])
+    }
+
+    /// Frees the idle buffers kept for reuse.
+    pub fn trim(&self) {
+        self.gpu.trim();
+    }
+
+    /// Destroys the device; later calls on it or its tensors throw.
+    pub fn destroy(&self) {
+        self.gpu.destroy();
+    }
+}
+
+impl JsGpu {
+    /// The Rust [`Gpu`] behind this object.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+}
+
+/// A plain JS object from key/value pairs.
+fn object(entries: &[(&str, JsValue)]) -> Result<Object, JsValue> {
+    let out = Object::new();
+    for (k, v) in entries {
+        Reflect::set(&out, &JsValue::from_str(k), v)?;
+    }
+    Ok(out)
+}

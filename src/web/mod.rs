@@ -1,0 +1,49 @@
+//! The browser API: `Gpu` and `Tensor` for JavaScript, in the spirit of TF.js (wasm32 only).
+//!
+//! ```js
+//! import init, { Gpu } from "./pkg/tensorbridge.js";
+//! await init();
+//! const gpu = await Gpu.create();
+//! const t = gpu.tensor(new Int32Array([1, 2, 3]), [3]);
+//! const f = t.cast("float32");
+//! console.log(await f.data()); // Float32Array [1, 2, 3]
+//! t.dispose(); f.dispose();
+//! console.log(gpu.memory());   // { numTensors: 0, ... }
+//! ```
+//!
+//! Data moves once each way: `tensor()` hands the typed array's own memory to
+//! `GPUQueue.writeBuffer`, and `data()` copies the mapped readback range (a `Uint8Array` over
+//! GPU-visible memory) straight into the returned typed array. Neither passes through wasm memory.
+
+mod gpu;
+mod tensor;
+mod transfer;
+mod typed;
+
+pub use gpu::JsGpu;
+pub use tensor::JsTensor;
+
+use wasm_bindgen::JsValue;
+
+use crate::Error;
+
+/// A library error as a JS `Error` (bad input from JS is a `TypeError`, see [`type_error`]).
+pub(crate) fn js_error(e: Error) -> JsValue {
+    let (kind, message) = match &e {
+        Error::DTypeMismatch { .. }
+        | Error::ShapeMismatch { .. }
+        | Error::UnknownDType { .. }
+        | Error::InvalidBool { .. } => ("TypeError", e.to_string()),
+        _ => ("Error", e.to_string()),
+    };
+    if kind == "TypeError" {
+        type_error(&message)
+    } else {
+        js_sys::Error::new(&message).into()
+    }
+}
+
+/// A JS `TypeError` with `message`.
+pub(crate) fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}

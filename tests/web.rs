@@ -1,0 +1,324 @@
+//! The browser build on WebGPU (SwiftShader in headless Chromium): the Rust async API unchanged,
+//! the blocking calls' errors, every dtype's round trip, all 169 casts against the CPU reference,
+//! chunking, and the JS API (`Gpu`, `Tensor`) with its TypeErrors.
+//!
+//! Run with `cargo test --target wasm32-unknown-unknown --test web` (tests/run.sh does).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::reference::cast_bits;
+use common::{bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits};
+use js_sys::{Reflect, Uint8Array};
+use ndarray::{Array2, ShapeBuilder, arr1};
+use tensorbridge::web::{JsGpu, JsTensor};
+use tensorbridge::{DType, Error, Gpu, GpuOptions, TransferPath, wgpu};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn gpu() -> Gpu {
+    Gpu::new_async().await.expect("WebGPU adapter")
+}
+
+fn masked(d: DType, bits: &[u64]) -> Vec<u64> {
+    let w = d.bits();
+    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+    bits.iter()
+        .map(|b| if d == DType::Bool { b & 1 } else { b & mask })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn adapter_is_webgpu_on_the_web_path() {
+    let gpu = gpu().await;
+    let info = gpu.info();
+    assert_eq!(info.backend, wgpu::Backend::BrowserWebGpu);
+    assert_eq!(info.path, Some(TransferPath::Web));
+    assert!(info.max_chunk_bytes > 0);
+}
+
+#[wasm_bindgen_test]
+async fn every_dtype_round_trips_bit_exact() {
+    let gpu = gpu().await;
+    for d in DType::ALL {
+        // Odd lengths exercise the partial last word; NaN payloads must survive.
+        for n in [0usize, 1, 3, 1001] {
+            let bits = masked(d, &edge_and_random_bits(1000, 7)[..n]);
+            let t = gpu.upload_bytes(&bytes_of(d, &bits), d, &[n]).unwrap();
+            let back = bits_from_bytes(d.size_in_bytes(), &t.read_bytes().await.unwrap());
+            assert_eq!(back, bits, "{d} x {n}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn strided_views_upload_and_read_into() {
+    let gpu = gpu().await;
+    let a = Array2::from_shape_fn((5, 7).f(), |(i, j)| (i * 10 + j) as i64);
+    let t = gpu.upload(&a.t()).unwrap();
+    assert_eq!(t.shape(), &[7, 5]);
+    assert_eq!(t.read::<i64>().await.unwrap(), a.t().into_dyn());
+    let mut out = Array2::<i64>::zeros((5, 7).f());
+    let mut view = out.view_mut().reversed_axes();
+    t.read_into_async(&mut view).await.unwrap();
+    assert_eq!(out, a);
+}
+
+#[wasm_bindgen_test]
+async fn all_169_casts_match_the_cpu_reference() {
+    let gpu = gpu().await;
+    let mut failures = Vec::new();
+    for (i, from) in DType::ALL.into_iter().enumerate() {
+        let src = cast_inputs(from, 42 + i as u64);
+        let t = gpu
+            .upload_bytes(&bytes_of(from, &src), from, &[src.len()])
+            .unwrap();
+        for to in DType::ALL {
+            let out = t.cast(to).unwrap();
+            let got = bits_from_bytes(to.size_in_bytes(), &out.read_bytes().await.unwrap());
+            for (k, (&s, &g)) in src.iter().zip(&got).enumerate() {
+                let want = cast_bits(from, to, s);
+                if g != want {
+                    failures.push(format!(
+                        "{from} -> {to} [{k}]: {s:#x} gave {g:#x}, reference {want:#x}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(30)].join("\n")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn tensors_larger_than_a_chunk_are_split_invisibly() {
+    let gpu = Gpu::with_options_async(GpuOptions {
+        max_chunk_bytes: Some(512),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(gpu.info().max_chunk_bytes <= 512);
+    let a = ndarray::Array1::from_shape_fn(10_000, |i| i as f32 * 0.75 - 3000.0);
+    let t = gpu.upload(&a).unwrap();
+    assert!(t.buffers().len() > 1);
+    assert_eq!(t.read::<f32>().await.unwrap(), a.clone().into_dyn());
+    let h = t.cast(DType::I64).unwrap();
+    assert_eq!(
+        h.read::<i64>().await.unwrap(),
+        a.mapv(|x| x as i64).into_dyn()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn blocking_calls_are_errors_not_hangs() {
+    let blocking = |r: Result<(), Error>| {
+        assert!(
+            matches!(r, Err(Error::BlockingUnsupported { .. })),
+            "expected BlockingUnsupported, got {r:?}"
+        )
+    };
+    blocking(Gpu::new().map(drop));
+    blocking(Gpu::with_options(GpuOptions::default()).map(drop));
+    let gpu = gpu().await;
+    blocking(gpu.synchronize());
+    let t = gpu.upload(&arr1(&[1u8, 2, 3])).unwrap();
+    blocking(t.to_array::<u8>().map(drop));
+    blocking(t.to_bytes().map(drop));
+    let mut out = arr1(&[0u8; 3]);
+    blocking(t.read_into(&mut out.view_mut()));
+    let msg = t.to_array::<u8>().unwrap_err().to_string();
+    assert!(msg.contains("read().await"), "{msg}");
+}
+
+#[wasm_bindgen_test]
+async fn bad_inputs_get_typed_errors() {
+    let gpu = gpu().await;
+    let t = gpu.upload(&arr1(&[1.0f32, 2.0])).unwrap();
+    assert!(matches!(
+        t.read::<i32>().await,
+        Err(Error::DTypeMismatch { .. })
+    ));
+    assert!(matches!(
+        gpu.upload_bytes(&[0u8; 7], DType::F32, &[2]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        gpu.upload_bytes(&[0, 1, 2], DType::Bool, &[3]),
+        Err(Error::InvalidBool { index: 2, value: 2 })
+    ));
+    let mut wrong = arr1(&[0.0f32; 3]);
+    assert!(matches!(
+        t.read_into_async(&mut wrong.view_mut()).await,
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+// ---- The JS API, called as JS would call it. ----
+
+/// A typed array of `ctor` over `bytes` (copied into a fresh JS buffer).
+fn typed(ctor: &str, bytes: &[u8]) -> JsValue {
+    let buf = Uint8Array::from(bytes).buffer();
+    let ctor: js_sys::Function = Reflect::get(&js_sys::global(), &ctor.into())
+        .unwrap()
+        .unchecked_into();
+    Reflect::construct(&ctor, &js_sys::Array::of1(&buf)).unwrap()
+}
+
+fn ctor_name(v: &JsValue) -> String {
+    Reflect::get(v, &js_sys::Symbol::to_string_tag())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+fn bytes_of_typed(v: &JsValue) -> Vec<u8> {
+    let buf = Reflect::get(v, &"buffer".into()).unwrap();
+    Uint8Array::new(&buf).to_vec()
+}
+
+async fn data(t: &JsTensor) -> Result<JsValue, JsValue> {
+    JsFuture::from(t.data()).await
+}
+
+fn num(o: &JsValue, key: &str) -> f64 {
+    Reflect::get(o, &key.into()).unwrap().as_f64().unwrap()
+}
+
+fn has_float16_array() -> bool {
+    Reflect::has(&js_sys::global(), &"Float16Array".into()).unwrap()
+}
+
+/// (dtype, the typed array it is given as, the typed array `data()` returns)
+fn js_arrays(d: DType) -> (&'static str, &'static str) {
+    match d {
+        DType::Bool | DType::U8 => ("Uint8Array", "Uint8Array"),
+        DType::I8 => ("Int8Array", "Int8Array"),
+        DType::U16 => ("Uint16Array", "Uint16Array"),
+        DType::I16 => ("Int16Array", "Int16Array"),
+        DType::U32 => ("Uint32Array", "Uint32Array"),
+        DType::I32 => ("Int32Array", "Int32Array"),
+        DType::U64 => ("BigUint64Array", "BigUint64Array"),
+        DType::I64 => ("BigInt64Array", "BigInt64Array"),
+        DType::F16 if has_float16_array() => ("Uint16Array", "Float16Array"),
+        DType::F16 | DType::BF16 => ("Uint16Array", "Uint16Array"),
+        DType::F32 => ("Float32Array", "Float32Array"),
+        DType::F64 => ("Float64Array", "Float64Array"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn js_api_round_trips_every_dtype() {
+    let g = JsGpu::create().await.unwrap();
+    assert_eq!(num(&g.memory().unwrap().into(), "numTensors"), 0.0);
+    for d in DType::ALL {
+        let bits = masked(d, &edge_and_random_bits(500, 11));
+        let bytes = bytes_of(d, &bits);
+        let (input, output) = js_arrays(d);
+        let n = bits.len() & !1;
+        let shape: JsValue = js_sys::Array::of2(&((n / 2) as u32).into(), &2.into()).into();
+        let arr = typed(input, &bytes[..n * d.size_in_bytes()]);
+        let mut t = g.tensor(arr, shape, Some(d.name().into())).unwrap();
+        assert_eq!(t.dtype(), d.name());
+        assert_eq!(t.size(), n as f64);
+        assert_eq!(t.rank(), 2);
+        let back = data(&t).await.unwrap();
+        assert_eq!(ctor_name(&back), output, "{d}");
+        assert_eq!(
+            bytes_of_typed(&back),
+            &bytes[..n * d.size_in_bytes()],
+            "{d}"
+        );
+        assert_eq!(num(&g.memory().unwrap().into(), "numTensors"), 1.0);
+        t.dispose();
+        assert!(t.is_disposed());
+        assert_eq!(num(&g.memory().unwrap().into(), "numTensors"), 0.0);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn js_api_infers_dtype_and_shape_and_casts() {
+    let g = JsGpu::create().await.unwrap();
+    let ints: Vec<i32> = vec![-3, 0, 7, 1 << 30, i32::MIN];
+    let arr = typed("Int32Array", bytemuck::cast_slice(&ints));
+    let t = g.tensor(arr, JsValue::UNDEFINED, None).unwrap();
+    assert_eq!(t.dtype(), "int32");
+    assert_eq!(t.shape().length(), 1);
+    assert_eq!(t.shape().get(0).as_f64(), Some(5.0));
+    let f = t.cast("float32".into()).unwrap();
+    let back = data(&f).await.unwrap();
+    assert_eq!(ctor_name(&back), "Float32Array");
+    let want: Vec<f32> = ints.iter().map(|&i| i as f32).collect();
+    assert_eq!(
+        bytes_of_typed(&back),
+        bytemuck::cast_slice::<f32, u8>(&want)
+    );
+    let h = t.cast("float16".into()).unwrap();
+    let bits = bits_from_bytes(2, &bytes_of_typed(&data(&h).await.unwrap()));
+    let want: Vec<u64> = ints
+        .iter()
+        .map(|&i| cast_bits(DType::I32, DType::F16, i as u32 as u64))
+        .collect();
+    assert_eq!(bits, want);
+}
+
+fn expect_type_error(r: Result<JsTensor, JsValue>, words: &str) {
+    let e = r.err().expect("a TypeError");
+    let msg = Reflect::get(&e, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        e.is_instance_of::<js_sys::TypeError>(),
+        "not a TypeError: {msg}"
+    );
+    assert!(msg.contains(words), "{msg:?} lacks {words:?}");
+}
+
+#[wasm_bindgen_test]
+async fn js_api_type_errors_say_what_is_wrong() {
+    let g = JsGpu::create().await.unwrap();
+    let f32s = || typed("Float32Array", &[0u8; 24]);
+    let shape = |dims: &[u32]| -> JsValue {
+        dims.iter()
+            .map(|&d| JsValue::from(d))
+            .collect::<js_sys::Array>()
+            .into()
+    };
+    expect_type_error(g.tensor(f32s(), shape(&[2, 2]), None), "has 4 elements");
+    expect_type_error(
+        g.tensor(f32s(), shape(&[2, 3]), Some("int32".into())),
+        "needs Int32Array data",
+    );
+    expect_type_error(
+        g.tensor(f32s(), JsValue::from("3"), None),
+        "shape must be an Array",
+    );
+    expect_type_error(
+        g.tensor(f32s(), shape(&[]), Some("float33".into())),
+        "float33",
+    );
+    let neg: JsValue = js_sys::Array::of1(&(-6).into()).into();
+    expect_type_error(g.tensor(f32s(), neg, None), "non-negative");
+    let plain: JsValue = js_sys::Array::of1(&1.into()).into();
+    expect_type_error(g.tensor(plain, JsValue::UNDEFINED, None), "typed array");
+    let bools = typed("Uint8Array", &[0, 1, 2]);
+    expect_type_error(
+        g.tensor(bools, JsValue::UNDEFINED, Some("bool".into())),
+        "0 or 1",
+    );
+    let mut t = g.tensor(f32s(), JsValue::UNDEFINED, None).unwrap();
+    assert!(t.cast("int4".into()).is_err());
+    assert!(t.data_sync().is_err());
+    t.dispose();
+    t.dispose();
+    let e = data(&t).await.unwrap_err();
+    assert!(e.is_instance_of::<js_sys::Error>());
+    assert!(t.cast("int8".into()).is_err());
+}
