@@ -358,7 +358,7 @@ impl Gpu {
         if cfg!(target_arch = "wasm32") {
             return Err(Error::BlockingUnsupported {
                 call: "Gpu::synchronize",
-                alternative: "Tensor::read().await",
+                alternative: "Gpu::synchronize_async().await",
             });
         }
         self.check()?;
@@ -366,6 +366,21 @@ impl Gpu {
             .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| self.lost_or(e.to_string()))?;
+        self.check()
+    }
+
+    /// Waits until all submitted GPU work has finished, without blocking (native and wasm).
+    pub async fn synchronize_async(&self) -> Result<()> {
+        if cfg!(not(target_arch = "wasm32")) {
+            return self.synchronize();
+        }
+        self.check()?;
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.shared.queue.on_submitted_work_done(move || {
+            let _ = tx.send(());
+        });
+        rx.await
+            .map_err(|_| self.lost_or("the work-done callback was dropped".into()))?;
         self.check()
     }
 

@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need on a fresh Debian 12 machine with Rust,
-# then runs every test on every adapter present (lavapipe Vulkan and llvmpipe GL).
+# The README's test command. On a fresh Debian 12 machine with Rust it installs what the tests
+# need (lavapipe, Chromium + chromedriver, Node, the wasm32 target, wasm-bindgen-cli at the
+# Cargo.lock version, puppeteer-core), then runs every test:
+#   1. native: cargo test on every adapter present (lavapipe Vulkan and llvmpipe GL);
+#   2. wasm: wasm-bindgen-test in headless Chromium on WebGPU (SwiftShader), via chromedriver;
+#   3. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
+#      puppeteer-core in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 need=()
-for pkg in mesa-vulkan-drivers libegl1 libgl1-mesa-dri; do
+for pkg in mesa-vulkan-drivers libegl1 libgl1-mesa-dri chromium chromium-driver; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   $sudo apt-get update -qq
@@ -18,4 +25,21 @@ fi
 
 # Mesa wants a runtime dir; without one it prints a harmless error on every Vulkan instance.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-cargo test --release --no-fail-fast
+
+status=0
+step() {
+  echo "==> $*"
+  "$@" || { echo "FAILED: $*"; status=1; }
+}
+
+step cargo test --release --no-fail-fast
+
+# web/build.sh installs the wasm32 target and the pinned wasm-bindgen CLI when missing.
+step bash web/build.sh
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+step cargo test --target wasm32-unknown-unknown --test web
+
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+step node tests/e2e/demo.mjs
+
+exit $status

@@ -6,6 +6,28 @@ use wasm_bindgen::prelude::*;
 use super::{JsTensor, js_error, transfer, type_error, typed};
 use crate::Gpu;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** The 13 dtype names. */
+export type DType = "bool" | "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32"
+  | "uint64" | "int64" | "float16" | "bfloat16" | "float32" | "float64";
+/** What `Tensor.data()` resolves to (bool: Uint8Array of 0/1; float16: Float16Array where the
+ * browser has one, else Uint16Array bits; bfloat16: Uint16Array bits). */
+export type TypedArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array
+  | Int32Array | BigUint64Array | BigInt64Array | Float32Array | Float64Array;
+/** `Gpu.info()`. */
+export interface GpuInfo {
+  name: string; backend: string; deviceType: string; driver: string; path: string;
+  maxChunkBytes: number;
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number; maxComputeWorkgroupSizeX: number;
+    minStorageBufferOffsetAlignment: number };
+  features: string[];
+}
+/** `Gpu.memory()`, like `tf.memory()`. */
+export interface MemoryInfo { numTensors: number; numBytes: number; numBytesPooled: number }
+"#;
+
 /// A WebGPU device (JS class `Gpu`). Create one with `await Gpu.create()`.
 #[wasm_bindgen(js_name = Gpu)]
 pub struct JsGpu {
@@ -17,11 +39,20 @@ impl JsGpu {
     /// Opens the browser's WebGPU adapter. Rejects with an `Error` that says why when WebGPU is
     /// unavailable.
     pub async fn create() -> Result<JsGpu, JsValue> {
-        let gpu = Gpu::new_async().await.map_err(js_error)?;
+        let gpu = Gpu::new_async().await.map_err(|e| match e {
+            crate::Error::NoAdapter { reason } => js_sys::Error::new(&format!(
+                "WebGPU is unavailable ({reason}). It needs a secure context (https or \
+                 localhost) and a browser with WebGPU enabled; Chromium on Linux needs \
+                 --enable-unsafe-webgpu."
+            ))
+            .into(),
+            e => js_error(e),
+        })?;
         Ok(JsGpu { gpu })
     }
 
     /// `{ name, backend, deviceType, driver, path, maxChunkBytes, limits, features }`.
+    #[wasm_bindgen(unchecked_return_type = "GpuInfo")]
     pub fn info(&self) -> Result<Object, JsValue> {
         let info = self.gpu.info();
         let limits = &info.limits;
@@ -75,9 +106,9 @@ impl JsGpu {
     /// of bits. A mismatch throws a `TypeError` that says what is wrong.
     pub fn tensor(
         &self,
-        data: JsValue,
-        shape: JsValue,
-        dtype: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBufferView")] data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[] | null | undefined")] shape: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DType | null | undefined")] dtype: Option<String>,
     ) -> Result<JsTensor, JsValue> {
         let input = typed::Input::new(&data)?;
         let dtype = input.dtype(dtype.as_deref().map(typed::parse_dtype).transpose()?)?;
@@ -97,6 +128,7 @@ impl JsGpu {
 
     /// `{ numTensors, numBytes, numBytesPooled }`, like `tf.memory()`: tensors alive (not yet
     /// disposed), the device bytes they hold, and idle device bytes kept for reuse.
+    #[wasm_bindgen(unchecked_return_type = "MemoryInfo")]
     pub fn memory(&self) -> Result<Object, JsValue> {
         let m = self.gpu.memory();
         object(&[
@@ -104,6 +136,12 @@ impl JsGpu {
             ("numBytes", (m.num_bytes as f64).into()),
             ("numBytesPooled", (m.pooled_bytes as f64).into()),
         ])
+    }
+
+    /// Resolves when all work submitted so far (uploads, casts) has finished on the GPU. Only
+    /// needed for timing: `data()` already waits for the work it depends on.
+    pub async fn synchronize(&self) -> Result<(), JsValue> {
+        self.gpu.synchronize_async().await.map_err(js_error)
     }
 
     /// Frees the idle buffers kept for reuse.

@@ -35,6 +35,7 @@ impl JsTensor {
 impl JsTensor {
     /// The dtype name: "float32", "int32", ... ("" once disposed).
     #[wasm_bindgen(getter)]
+    #[wasm_bindgen(unchecked_return_type = "DType")]
     pub fn dtype(&self) -> String {
         self.tensor
             .as_ref()
@@ -44,6 +45,7 @@ impl JsTensor {
 
     /// The shape, an Array of numbers.
     #[wasm_bindgen(getter)]
+    #[wasm_bindgen(unchecked_return_type = "number[]")]
     pub fn shape(&self) -> js_sys::Array {
         let dims = self.tensor.as_ref().map_or(&[][..], |t| t.shape());
         dims.iter().map(|&d| JsValue::from_f64(d as f64)).collect()
@@ -69,13 +71,17 @@ impl JsTensor {
 
     /// A new tensor holding this one's values as `dtype`, converted on the GPU with NumPy
     /// `astype` semantics.
-    pub fn cast(&self, dtype: String) -> Result<JsTensor, JsValue> {
+    pub fn cast(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "DType")] dtype: String,
+    ) -> Result<JsTensor, JsValue> {
         let to = typed::parse_dtype(&dtype)?;
         let out = self.tensor()?.cast(to).map_err(js_error)?;
         Ok(JsTensor::new(out))
     }
 
     /// Resolves to a typed array holding the values (see the dtype table in the README).
+    #[wasm_bindgen(unchecked_return_type = "Promise<TypedArray>")]
     pub fn data(&self) -> Promise {
         let tensor = match self.tensor() {
             Ok(t) => t.clone(),

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds web/pkg/ (tensorbridge.js + tensorbridge_bg.wasm): a release wasm32 build with LTO, bound
+# with wasm-bindgen --target web. Installs the wasm32 target and the wasm-bindgen CLI at the exact
+# version in Cargo.lock when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$version" ]; then
+    # No --locked: with it, the install fails to resolve webpki-roots (see shared/FINDINGS.md).
+    cargo install wasm-bindgen-cli --version "$version"
+fi
+
+CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo rustc --lib --release --target wasm32-unknown-unknown --crate-type cdylib
+wasm-bindgen --target web --out-dir web/pkg \
+    target/wasm32-unknown-unknown/release/tensorbridge.wasm
+ls -l web/pkg/tensorbridge_bg.wasm
