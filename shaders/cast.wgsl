@@ -20,6 +20,8 @@ override DST_EXP: u32 = 0u;
 override DST_FRAC: u32 = 0u;
 // Elements per invocation: max(1, 32 / DST_BITS).
 override PER: u32 = 1u;
+// Whether num32.wgsl's single-word path applies: every pair but 64-bit <-> 64-bit.
+override NARROW: bool = SRC_BITS <= 32u || DST_BITS <= 32u;
 
 struct Params {
     // Elements in this dispatch.
@@ -65,10 +67,13 @@ fn convert(raw: vec2<u32>) -> vec2<u32> {
         }
         return vec2<u32>(select(0u, 1u, !is_zero64(v)), 0u);
     }
-    if (DST_KIND == KIND_FLOAT) {
-        return pack_float(unpack(raw), DST_EXP, DST_FRAC);
-    }
-    if (SRC_KIND == KIND_FLOAT) {
+    if (DST_KIND == KIND_FLOAT || SRC_KIND == KIND_FLOAT) {
+        if (NARROW) {
+            return convert32(raw);
+        }
+        if (DST_KIND == KIND_FLOAT) {
+            return pack_float(unpack(raw), DST_EXP, DST_FRAC);
+        }
         return float_to_int(unpack(raw), DST_BITS, DST_KIND == KIND_SINT);
     }
     // Integer -> integer wraps modulo 2^DST_BITS: sign-extend, then keep the low bits.

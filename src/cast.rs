@@ -1,7 +1,7 @@
 //! On-device casts between any two of the 13 dtypes: [`Tensor::cast`] and friends.
 //!
-//! One kernel template (`shaders/cast.wgsl`, with `shaders/u64.wgsl` and
-//! `shaders/numeric.wgsl`) serves all 169 pairs; each pair is a pipeline specialised by
+//! One kernel template (`shaders/cast.wgsl`, with `shaders/u64.wgsl`, `shaders/numeric.wgsl` and
+//! its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs; each pair is a pipeline specialised by
 //! override constants, compiled on first use and cached.
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use crate::{DType, Element, Error, Gpu, Result, Tensor};
 const SOURCE: &str = concat!(
     include_str!("../shaders/u64.wgsl"),
     include_str!("../shaders/numeric.wgsl"),
+    include_str!("../shaders/num32.wgsl"),
     include_str!("../shaders/cast.wgsl"),
 );
 

@@ -58,7 +58,13 @@ export async function launch() {
       "--disable-dev-shm-usage",
     ],
   });
-  browser.on("disconnected", () => rmSync(profile, { recursive: true, force: true }));
+  browser.on("disconnected", () => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch {
+      // Chromium may still be writing its profile; a leftover temp dir is harmless.
+    }
+  });
   return browser;
 }
 
