@@ -2,7 +2,8 @@
 # The README's test command. On a fresh Debian 12 machine with Rust it installs what the tests
 # need (lavapipe, Chromium + chromedriver, Node, the wasm32 target, wasm-bindgen-cli at the
 # Cargo.lock version, puppeteer-core), then runs every test:
-#   1. native: cargo test on every adapter present (lavapipe Vulkan and llvmpipe GL);
+#   1. native: cargo test on every adapter present (lavapipe Vulkan and llvmpipe GL), and the
+#      out-of-memory test under a memory limit;
 #   2. wasm: wasm-bindgen-test in headless Chromium on WebGPU (SwiftShader), via chromedriver;
 #   3. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
 #      puppeteer-core in headless Chromium.
@@ -33,6 +34,9 @@ step() {
 }
 
 step cargo test --release --no-fail-fast
+# Device out-of-memory: CPU adapters overcommit host memory, so this one runs under a
+# virtual-memory limit that makes lavapipe's allocations fail (already built by the line above).
+step bash -c 'ulimit -v 3000000 && exec cargo test --release --test oom -- --ignored'
 
 # web/build.sh installs the wasm32 target and the pinned wasm-bindgen CLI when missing.
 step bash web/build.sh
