@@ -1,8 +1,8 @@
 //! On-device casts between any two of the 13 dtypes: [`Tensor::cast`] and friends.
 //!
 //! One kernel template (`shaders/cast.wgsl`, with `shaders/u64.wgsl`, `shaders/numeric.wgsl` and
-//! its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs; each pair is a pipeline specialised by
-//! override constants, compiled on first use and cached.
+//! its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs; each pair is a pipeline
+//! specialised by override constants, compiled on first use and cached.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

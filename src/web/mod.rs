@@ -29,17 +29,12 @@ use crate::Error;
 
 /// A library error as a JS `Error` (bad input from JS is a `TypeError`, see [`type_error`]).
 pub(crate) fn js_error(e: Error) -> JsValue {
-    let (kind, message) = match &e {
+    match e {
         Error::DTypeMismatch { .. }
         | Error::ShapeMismatch { .. }
         | Error::UnknownDType { .. }
-        | Error::InvalidBool { .. } => ("TypeError", e.to_string()),
-        _ => ("Error", e.to_string()),
-    };
-    if kind == "TypeError" {
-        type_error(&message)
-    } else {
-        js_sys::Error::new(&message).into()
+        | Error::InvalidBool { .. } => type_error(&e.to_string()),
+        _ => js_sys::Error::new(&e.to_string()).into(),
     }
 }
 
