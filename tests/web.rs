@@ -8,7 +8,7 @@
 mod common;
 
 use common::reference::cast_bits;
-use common::{bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits};
+use common::{bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits, valid_bits};
 use js_sys::{Reflect, Uint8Array};
 use ndarray::{Array2, ShapeBuilder, arr1};
 use tensorbridge::web::{JsGpu, JsTensor};
@@ -24,11 +24,7 @@ async fn gpu() -> Gpu {
 }
 
 fn masked(d: DType, bits: &[u64]) -> Vec<u64> {
-    let w = d.bits();
-    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-    bits.iter()
-        .map(|b| if d == DType::Bool { b & 1 } else { b & mask })
-        .collect()
+    bits.iter().map(|&b| valid_bits(d, b)).collect()
 }
 
 #[wasm_bindgen_test]

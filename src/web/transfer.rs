@@ -16,7 +16,7 @@ fn js(e: JsValue) -> Error {
 
 /// Uploads `bytes` (a view of the caller's typed array) into a new tensor. The browser copies
 /// straight from the typed array's memory; the data never passes through wasm memory. A bool
-/// tensor is checked for 0/1 first (a read pass, through a small reused block).
+/// tensor is checked for 0/1 first (a read pass, through a small block on the stack).
 pub(crate) fn upload(
     gpu: &Gpu,
     bytes: &Uint8Array,
@@ -65,9 +65,10 @@ pub(crate) fn upload(
     Ok(tensor)
 }
 
-/// Bool data must be 0 or 1, as on native ([`Error::InvalidBool`]).
+/// Bool data must be 0 or 1, as on native ([`Error::InvalidBool`]). Scans through a block on the
+/// stack: no allocation per call.
 fn check_bool(bytes: &Uint8Array) -> Result<()> {
-    let mut block = vec![0u8; 64 << 10];
+    let mut block = [0u8; 16 << 10];
     let total = bytes.length() as usize;
     let mut start = 0;
     while start < total {

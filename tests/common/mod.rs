@@ -193,11 +193,9 @@ pub fn bytes_of(d: DType, bits: &[u64]) -> Vec<u8> {
 /// Source patterns for dtype `d`: raw edge patterns, random bits, interesting floats rounded into
 /// `d`, and interesting integers wrapped into `d`.
 pub fn cast_inputs(d: DType, seed: u64) -> Vec<u64> {
-    let w = d.bits();
-    let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
     let mut bits: Vec<u64> = edge_and_random_bits(300, seed)
         .into_iter()
-        .map(|b| b & mask)
+        .map(|b| valid_bits(d, b))
         .collect();
     if d != DType::Bool {
         bits.extend(
@@ -208,11 +206,17 @@ pub fn cast_inputs(d: DType, seed: u64) -> Vec<u64> {
         bits.extend(
             interesting_ints()
                 .into_iter()
-                .map(|i| (i as u128 as u64) & mask),
+                .map(|i| valid_bits(d, i as u128 as u64)),
         );
     }
-    if d == DType::Bool {
-        bits.iter_mut().for_each(|b| *b &= 1);
-    }
     bits
+}
+
+/// `bits` cut to a valid pattern of `d`: the low `d.bits()` bits, or bit 0 for bool.
+pub fn valid_bits(d: DType, bits: u64) -> u64 {
+    match d.bits() {
+        _ if d == DType::Bool => bits & 1,
+        64 => bits,
+        w => bits & ((1u64 << w) - 1),
+    }
 }
