@@ -207,6 +207,7 @@ impl Tensor {
             return Ok(self.clone());
         }
         let gpu = self.gpu();
+        self.check_not_viewed()?;
         let out = Tensor::alloc(gpu, dtype, self.shape())?;
         if self.is_empty() {
             return Ok(out);
@@ -280,7 +281,8 @@ impl Tensor {
                 pass.dispatch_workgroups(x, y, 1);
             }
         }
-        gpu.shared.queue.submit([enc.finish()]);
+        gpu.span(crate::stats::Op::Cast, out.size_in_bytes())
+            .submit(gpu, [enc.finish()]);
         gpu.check()?;
         Ok(out)
     }

@@ -143,6 +143,8 @@ pub(crate) struct Shared {
     /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time
     /// (`wgpu::Error` is not `Send` on the web).
     pub uncaptured: Arc<Mutex<Option<Error>>>,
+    /// Phase times of every transfer and cast ([`Gpu::stats`]).
+    pub stats: crate::stats::Recorder,
 }
 
 impl std::fmt::Debug for Gpu {
@@ -318,6 +320,7 @@ impl Gpu {
                 kernels,
                 lost,
                 uncaptured,
+                stats: Default::default(),
             }),
         })
     }

@@ -99,6 +99,20 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A tensor was passed to a [`crate::Gpu`] other than the one it lives on.
+    #[error("a tensor on {tensor:?} was passed to a Gpu on {gpu:?}; tensors belong to one Gpu")]
+    WrongDevice {
+        /// Adapter of the tensor's `Gpu`.
+        tensor: String,
+        /// Adapter of the `Gpu` called.
+        gpu: String,
+    },
+    /// The tensor cannot be used now, e.g. it is mapped for a zero-copy view.
+    #[error("tensor busy: {reason}")]
+    Busy {
+        /// Why, and what to do.
+        reason: String,
+    },
     /// Mapping a buffer for host access failed.
     #[error("mapping a GPU buffer failed: {0}")]
     Map(String),

@@ -31,6 +31,7 @@
 // On the web, wgpu handles are not Send (JS objects); Gpu and Tensor are single-threaded there.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
+mod batch;
 mod cast;
 mod device;
 mod dtype;
@@ -38,9 +39,14 @@ mod error;
 mod layout;
 mod pool;
 mod readback;
+mod staging;
+mod stats;
+#[cfg(not(target_arch = "wasm32"))]
+mod stream;
 mod sync;
 mod tensor;
 mod upload;
+mod view;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
@@ -49,7 +55,11 @@ pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};
 pub use dtype::{DType, Element, Kind};
 pub use error::{Error, Result};
 pub use pool::MemoryInfo;
+pub use stats::{PhaseTimes, Stats};
+#[cfg(not(target_arch = "wasm32"))]
+pub use stream::{Prefetcher, ReadbackQueue};
 pub use tensor::Tensor;
+pub use view::MappedArray;
 
 pub use half::{bf16, f16};
 pub use ndarray;

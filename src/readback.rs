@@ -1,10 +1,16 @@
 //! Device → host: [`Tensor::to_array`], [`Tensor::read`], [`Tensor::read_into`].
 
-use ndarray::{ArrayD, ArrayViewMut, Dimension, IxDyn};
+use ndarray::{ArrayD, ArrayViewMut, Dimension};
 
-use crate::layout::{Scatter, cast_checked};
-use crate::sync::{block_on, map};
-use crate::{Element, Error, Result, Tensor, TransferPath};
+use std::sync::Arc;
+
+use web_time::Instant;
+
+use crate::layout::Scatter;
+use crate::staging::Plan;
+use crate::stats::{Op, Span, host_copy, map_wait, submit};
+use crate::sync::{block_on, map, map_all_now};
+use crate::{Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Tensor {
     /// Reads the tensor back into a new array (blocking, native only).
@@ -32,14 +38,8 @@ impl Tensor {
 
     /// Reads the tensor back into a new array, without blocking (native and wasm).
     pub async fn read<T: Element>(&self) -> Result<ArrayD<T>> {
-        self.expect_dtype::<T>()?;
-        let mut out: Vec<T> = Vec::with_capacity(self.len());
-        self.visit_bytes(|bytes| {
-            out.extend_from_slice(cast_checked::<T>(bytes, out.len())?);
-            Ok(())
-        })
-        .await?;
-        ArrayD::from_shape_vec(IxDyn(self.shape()), out).map_err(|e| Error::Gpu(e.to_string()))
+        let mut v = self.gpu().read_many_async::<T>(&[self]).await?;
+        Ok(v.pop().expect("one array per tensor"))
     }
 
     /// Reads the tensor straight into the caller's memory (blocking, native only). The view
@@ -118,76 +118,132 @@ impl Tensor {
         &self,
         mut f: impl FnMut(&wgpu::BufferView, usize, usize) -> Result<()>,
     ) -> Result<()> {
-        let gpu = self.gpu();
-        gpu.check()?;
-        let inner = &self.inner;
-        if gpu.shared.path == TransferPath::Mapped {
-            let _guard = inner.map_lock.lock().unwrap_or_else(|p| p.into_inner());
-            for p in self.pieces(u64::MAX) {
-                let buf = &inner.chunks[p.chunk];
-                let slice = buf.slice(0..p.padded_bytes(inner));
-                // The Mapped path exists only natively, where mapping completes synchronously.
-                crate::sync::map_now(gpu, slice, wgpu::MapMode::Read)?;
-                let r = match slice.get_mapped_range() {
-                    Ok(v) => f(&v, p.start, p.len),
-                    Err(e) => Err(Error::Map(e.to_string())),
-                };
-                buf.unmap();
-                r?;
-            }
-            return Ok(());
+        self.gpu()
+            .visit_many(&[self], |_, view, start, len| f(view, start, len))
+            .await
+    }
+}
+
+impl Gpu {
+    /// Maps the pieces of every tensor and hands each mapped view to `f(item, view, start,
+    /// len)`, tensor by tensor and in row-major order within each. One map wait and one
+    /// submission for the whole batch (per staging buffer on the staged path).
+    pub(crate) async fn visit_many(
+        &self,
+        tensors: &[&Tensor],
+        mut f: impl FnMut(usize, &wgpu::BufferView, usize, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.check()?;
+        for t in tensors {
+            self.owns(t)?;
+            t.check_not_viewed()?;
         }
-        let pieces = self.pieces(gpu.staging_chunk_bytes());
-        let Some(largest) = pieces.iter().map(|p| p.padded_bytes(inner)).max() else {
-            return Ok(());
-        };
-        let pool = &gpu.shared.pool;
-        let class = pool.class(largest);
+        let bytes = tensors.iter().map(|t| t.size_in_bytes()).sum();
+        let mut span = self.span(Op::Readback, bytes);
+        if self.shared.path == TransferPath::Mapped {
+            return self.visit_own_buffers(tensors, &mut span, f);
+        }
+        let plan = Plan::new(tensors, self.staging_chunk_bytes());
         let usage = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST;
-        let mut staging = Vec::with_capacity(2);
-        for _ in 0..pieces.len().min(2) {
-            staging.push(pool.take(gpu, "readback staging", class, usage)?);
-        }
-        let copy = |k: usize| {
-            let p = pieces[k];
-            let mut enc = gpu
-                .shared
-                .device
-                .create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(
-                &inner.chunks[p.chunk],
-                p.offset(inner),
-                &staging[k % 2],
-                0,
-                p.padded_bytes(inner),
-            );
-            gpu.shared.queue.submit([enc.finish()]);
+        let staging = plan.staging(self, "readback staging", usage)?;
+        let copy = |k: usize, span: &mut Span| {
+            let cmd = span.time(submit, || {
+                plan.encode_copies(self, k, tensors, &staging[k % 2], false)
+            });
+            span.submit(self, [cmd]);
         };
         for k in 0..staging.len() {
-            copy(k);
+            copy(k, &mut span);
         }
         let mut result = Ok(());
-        for (k, p) in pieces.iter().enumerate() {
+        for (k, (range, used)) in plan.groups.iter().enumerate() {
             let s = &staging[k % 2];
-            let slice = s.slice(0..p.padded_bytes(inner));
-            if let Err(e) = map(gpu, slice, wgpu::MapMode::Read).await {
-                result = Err(e);
+            let start = Instant::now();
+            result = map(self, s.slice(0..*used), wgpu::MapMode::Read).await;
+            span.since(map_wait, start);
+            if result.is_err() {
                 break;
             }
-            let r = match slice.get_mapped_range() {
-                Ok(v) => f(&v, p.start, p.len),
-                Err(e) => Err(Error::Map(e.to_string())),
-            };
+            for slot in &plan.slots[range.clone()] {
+                result = span.time(host_copy, || {
+                    match s.slice(slot.offset..slot.offset + slot.bytes).get_mapped_range() {
+                        Ok(v) => f(slot.item, &v, slot.piece.start, slot.piece.len),
+                        Err(e) => Err(Error::Map(e.to_string())),
+                    }
+                });
+                if result.is_err() {
+                    break;
+                }
+            }
             s.unmap();
-            if let Err(e) = r {
-                result = Err(e);
+            if result.is_err() {
                 break;
             }
-            if k + 2 < pieces.len() {
-                copy(k + 2);
+            if k + 2 < plan.groups.len() {
+                copy(k + 2, &mut span);
             }
         }
-        crate::pool::give_all(pool, staging, result.is_ok());
+        crate::pool::give_all(&self.shared.pool, staging, result.is_ok());
         result
+    }
+
+    /// The mapped path: maps the tensors' own buffers (each tensor once, however often it is
+    /// listed) with one wait, then reads them in place.
+    fn visit_own_buffers(
+        &self,
+        tensors: &[&Tensor],
+        span: &mut Span,
+        mut f: impl FnMut(usize, &wgpu::BufferView, usize, usize) -> Result<()>,
+    ) -> Result<()> {
+        // Lock each distinct tensor once, in address order, so concurrent batches cannot
+        // deadlock.
+        let mut distinct: Vec<&Tensor> = tensors.to_vec();
+        distinct.sort_by_key(|t| Arc::as_ptr(&t.inner));
+        distinct.dedup_by_key(|t| Arc::as_ptr(&t.inner));
+        let _guards: Vec<_> = distinct
+            .iter()
+            .map(|t| t.inner.map_lock.lock().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        let slices: Vec<_> = distinct
+            .iter()
+            .flat_map(|t| {
+                let inner = &t.inner;
+                t.pieces(u64::MAX)
+                    .into_iter()
+                    .map(move |p| inner.chunks[p.chunk].slice(0..p.padded_bytes(inner)))
+            })
+            .collect();
+        // The mapped path exists only natively, where mapping completes synchronously.
+        span.time(map_wait, || map_all_now(self, &slices, wgpu::MapMode::Read))?;
+        let mut result = Ok(());
+        'items: for (i, t) in tensors.iter().enumerate() {
+            let inner = &t.inner;
+            for p in t.pieces(u64::MAX) {
+                let slice = inner.chunks[p.chunk].slice(0..p.padded_bytes(inner));
+                result = span.time(host_copy, || match slice.get_mapped_range() {
+                    Ok(v) => f(i, &v, p.start, p.len),
+                    Err(e) => Err(Error::Map(e.to_string())),
+                });
+                if result.is_err() {
+                    break 'items;
+                }
+            }
+        }
+        for s in &slices {
+            s.buffer().unmap();
+        }
+        result
+    }
+
+    /// Tensors of another `Gpu` cannot take part in this one's batches.
+    pub(crate) fn owns(&self, t: &Tensor) -> Result<()> {
+        if Arc::ptr_eq(&t.gpu().shared, &self.shared) {
+            Ok(())
+        } else {
+            Err(Error::WrongDevice {
+                tensor: t.gpu().info().name.clone(),
+                gpu: self.info().name.clone(),
+            })
+        }
     }
 }

@@ -35,42 +35,103 @@ pub(crate) async fn map(
     slice: wgpu::BufferSlice<'_>,
     mode: wgpu::MapMode,
 ) -> Result<()> {
-    if cfg!(not(target_arch = "wasm32")) {
-        return map_now(gpu, slice, mode);
-    }
-    gpu.check()?;
-    let (tx, rx) = futures_channel::oneshot::channel();
-    slice.map_async(mode, move |r| {
-        let _ = tx.send(r);
-    });
-    finish(gpu, rx.await)
+    map_all(gpu, &[slice], mode).await
 }
 
 /// Maps `slice`, blocking until done (native only: on the web nothing would resolve the map).
 pub(crate) fn map_now(gpu: &Gpu, slice: wgpu::BufferSlice<'_>, mode: wgpu::MapMode) -> Result<()> {
-    gpu.check()?;
-    let (tx, mut rx) = futures_channel::oneshot::channel();
-    slice.map_async(mode, move |r| {
-        let _ = tx.send(r);
-    });
-    let result = loop {
-        gpu.shared
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| gpu.lost_or(e.to_string()))?;
-        match rx.try_recv() {
-            Ok(Some(r)) => break Ok(r),
-            Ok(None) => std::thread::yield_now(),
-            Err(c) => break Err(c),
-        }
-    };
-    finish(gpu, result)
+    map_all_now(gpu, &[slice], mode)
 }
 
-fn finish(
+/// Maps every slice at once and waits for all of them: one wait for a whole batch. On failure,
+/// the slices that did map are unmapped again, so no buffer is left mapped.
+pub(crate) async fn map_all(
     gpu: &Gpu,
-    result: Result<Result<(), wgpu::BufferAsyncError>, futures_channel::oneshot::Canceled>,
+    slices: &[wgpu::BufferSlice<'_>],
+    mode: wgpu::MapMode,
 ) -> Result<()> {
+    if cfg!(not(target_arch = "wasm32")) {
+        return map_all_now(gpu, slices, mode);
+    }
+    gpu.check()?;
+    let receivers: Vec<_> = slices
+        .iter()
+        .map(|s| {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            s.map_async(mode, move |r| {
+                let _ = tx.send(r);
+            });
+            rx
+        })
+        .collect();
+    let mut results = Vec::with_capacity(slices.len());
+    for rx in receivers {
+        results.push(rx.await);
+    }
+    settle(gpu, slices, results)
+}
+
+/// [`map_all`], blocking: polls the device until every callback has fired (native only).
+pub(crate) fn map_all_now(
+    gpu: &Gpu,
+    slices: &[wgpu::BufferSlice<'_>],
+    mode: wgpu::MapMode,
+) -> Result<()> {
+    gpu.check()?;
+    let receivers: Vec<_> = slices
+        .iter()
+        .map(|s| {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            s.map_async(mode, move |r| {
+                let _ = tx.send(r);
+            });
+            rx
+        })
+        .collect();
+    let mut results = Vec::with_capacity(slices.len());
+    for mut rx in receivers {
+        let r = loop {
+            gpu.shared
+                .device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| gpu.lost_or(e.to_string()))?;
+            match rx.try_recv() {
+                Ok(Some(r)) => break Ok(r),
+                Ok(None) => std::thread::yield_now(),
+                Err(c) => break Err(c),
+            }
+        };
+        results.push(r);
+    }
+    settle(gpu, slices, results)
+}
+
+/// Turns the map callbacks' results into one `Result`, unmapping what did map on failure.
+fn settle(
+    gpu: &Gpu,
+    slices: &[wgpu::BufferSlice<'_>],
+    results: Vec<MapResult>,
+) -> Result<()> {
+    if results.iter().all(|r| matches!(r, Ok(Ok(())))) {
+        return Ok(());
+    }
+    let mut first = None;
+    for (s, r) in slices.iter().zip(results) {
+        if matches!(r, Ok(Ok(()))) {
+            s.buffer().unmap();
+        } else if first.is_none() {
+            first = Some(finish(gpu, r));
+        }
+    }
+    first.unwrap_or(Ok(()))
+}
+
+type MapResult = std::result::Result<
+    std::result::Result<(), wgpu::BufferAsyncError>,
+    futures_channel::oneshot::Canceled,
+>;
+
+fn finish(gpu: &Gpu, result: MapResult) -> Result<()> {
     match result {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(gpu.lost_or(format!("map_async: {e}"))),

@@ -1,5 +1,6 @@
 //! [`Tensor`]: an n-d array living in one or more wgpu storage buffers.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use crate::{DType, Gpu, Result};
@@ -28,6 +29,8 @@ pub(crate) struct Inner {
     pub bytes: u64,
     /// Serialises direct mapping of this tensor's own buffers (Mapped path).
     pub map_lock: Mutex<()>,
+    /// Set while a [`crate::MappedArray`] maps this tensor's own buffer.
+    pub viewed: AtomicBool,
 }
 
 impl Drop for Inner {
@@ -135,6 +138,7 @@ impl Tensor {
                 chunks,
                 bytes,
                 map_lock: Mutex::new(()),
+                viewed: AtomicBool::new(false),
             }),
         })
     }

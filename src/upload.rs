@@ -3,7 +3,10 @@
 use ndarray::{ArrayBase, ArrayView1, Data, Dimension};
 
 use crate::layout::Gather;
-use crate::sync::map_now;
+use crate::staging::Plan;
+use crate::stats::{Op, Span, host_copy, map_wait, submit};
+use crate::sync::{map_all_now, map_now};
+use crate::tensor::Piece;
 use crate::{DType, Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Gpu {
@@ -34,7 +37,7 @@ impl Gpu {
     {
         let view = array.view().into_dyn();
         let tensor = Tensor::alloc(self, T::DTYPE, view.shape())?;
-        self.write(&tensor, Gather::new(view))?;
+        self.write_all(&[&tensor], &mut [Gather::new(view)])?;
         Ok(tensor)
     }
 
@@ -60,94 +63,128 @@ impl Gpu {
             crate::layout::cast_checked::<bool>(bytes, 0)?;
         }
         let tensor = Tensor::alloc(self, dtype, shape)?;
-        self.write(&tensor, Gather::new(ArrayView1::from(bytes).into_dyn()))?;
+        let gather = Gather::new(ArrayView1::from(bytes).into_dyn());
+        self.write_all(&[&tensor], &mut [gather])?;
         Ok(tensor)
     }
 
-    /// Writes all of the gathered elements into `tensor` by this device's transfer path.
-    fn write<T: Element>(&self, tensor: &Tensor, mut gather: Gather<'_, T>) -> Result<()> {
+    /// Writes all of the gathered elements into the tensors by this device's transfer path: one
+    /// map wait and one submission for the whole batch (per staging buffer on the staged path).
+    pub(crate) fn write_all<T: Element>(
+        &self,
+        tensors: &[&Tensor],
+        gathers: &mut [Gather<'_, T>],
+    ) -> Result<()> {
+        self.check()?;
+        let bytes = tensors.iter().map(|t| t.size_in_bytes()).sum();
+        let mut span = self.span(Op::Upload, bytes);
         match self.shared.path {
-            TransferPath::Mapped => self.write_mapped(tensor, &mut gather)?,
-            TransferPath::Staged => self.write_staged(tensor, &mut gather)?,
-            TransferPath::Web => self.write_queue(tensor, &mut gather)?,
+            TransferPath::Mapped => self.write_mapped(tensors, gathers, &mut span)?,
+            TransferPath::Staged => self.write_staged(tensors, gathers, &mut span)?,
+            TransferPath::Web => self.write_queue(tensors, gathers, &mut span)?,
         }
         self.check()
     }
 
-    /// Writes straight into the tensor's own mappable buffers.
-    fn write_mapped<T: Element>(&self, t: &Tensor, g: &mut Gather<'_, T>) -> Result<()> {
-        let inner = &t.inner;
-        for p in t.pieces(u64::MAX) {
-            let buf = &inner.chunks[p.chunk];
-            let slice = buf.slice(0..p.padded_bytes(inner));
-            map_now(self, slice, wgpu::MapMode::Write)?;
-            let filled = slice
-                .get_mapped_range_mut()
-                .map(|mut v| g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())));
-            buf.unmap();
-            filled.map_err(|e| crate::Error::Map(e.to_string()))?;
+    /// Writes straight into the tensors' own mappable buffers, mapping them all with one wait.
+    fn write_mapped<T: Element>(
+        &self,
+        tensors: &[&Tensor],
+        g: &mut [Gather<'_, T>],
+        span: &mut Span,
+    ) -> Result<()> {
+        let pieces: Vec<(usize, Piece)> = tensors
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| t.pieces(u64::MAX).into_iter().map(move |p| (i, p)))
+            .collect();
+        let slices: Vec<_> = pieces
+            .iter()
+            .map(|&(i, p)| {
+                let inner = &tensors[i].inner;
+                inner.chunks[p.chunk].slice(0..p.padded_bytes(inner))
+            })
+            .collect();
+        span.time(map_wait, || map_all_now(self, &slices, wgpu::MapMode::Write))?;
+        let mut result = Ok(());
+        for (&(i, p), slice) in pieces.iter().zip(&slices) {
+            if result.is_ok() {
+                let size = tensors[i].dtype().size_in_bytes();
+                result = span.time(host_copy, || {
+                    slice
+                        .get_mapped_range_mut()
+                        .map(|mut v| g[i].fill(v.slice(..p.len * size)))
+                        .map_err(|e| Error::Map(e.to_string()))
+                });
+            }
+            slice.buffer().unmap();
         }
-        Ok(())
+        result
     }
 
-    /// Writes through two reused staging buffers, alternating, so the host copy of piece k+1
-    /// overlaps the device copy of piece k.
-    fn write_staged<T: Element>(&self, t: &Tensor, g: &mut Gather<'_, T>) -> Result<()> {
-        let inner = &t.inner;
-        let pieces = t.pieces(self.staging_chunk_bytes());
-        let Some(largest) = pieces.iter().map(|p| p.padded_bytes(inner)).max() else {
-            return Ok(());
-        };
-        let pool = &self.shared.pool;
-        let class = pool.class(largest);
+    /// Writes through two reused staging buffers, alternating, so the host copy into one
+    /// overlaps the device copy out of the other. Small tensors share a staging buffer.
+    fn write_staged<T: Element>(
+        &self,
+        tensors: &[&Tensor],
+        g: &mut [Gather<'_, T>],
+        span: &mut Span,
+    ) -> Result<()> {
+        let plan = Plan::new(tensors, self.staging_chunk_bytes());
         let usage = wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC;
-        let mut staging = Vec::with_capacity(2);
-        for _ in 0..pieces.len().min(2) {
-            staging.push(pool.take(self, "upload staging", class, usage)?);
-        }
+        let staging = plan.staging(self, "upload staging", usage)?;
         let result = (|| {
-            for (k, p) in pieces.iter().enumerate() {
+            for (k, (range, used)) in plan.groups.iter().enumerate() {
                 let s = &staging[k % 2];
-                let bytes = p.padded_bytes(inner);
-                let slice = s.slice(0..bytes);
-                map_now(self, slice, wgpu::MapMode::Write)?;
-                let filled = slice
-                    .get_mapped_range_mut()
-                    .map(|mut v| g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())));
+                let slice = s.slice(0..*used);
+                span.time(map_wait, || map_now(self, slice, wgpu::MapMode::Write))?;
+                let filled = span.time(host_copy, || {
+                    let mut v = slice
+                        .get_mapped_range_mut()
+                        .map_err(|e| Error::Map(e.to_string()))?;
+                    for slot in &plan.slots[range.clone()] {
+                        let at = slot.offset as usize;
+                        let len = slot.piece.len * tensors[slot.item].dtype().size_in_bytes();
+                        g[slot.item].fill(v.slice(at..at + len));
+                    }
+                    Ok::<_, Error>(())
+                });
                 s.unmap();
-                filled.map_err(|e| crate::Error::Map(e.to_string()))?;
-                let mut enc = self
-                    .shared
-                    .device
-                    .create_command_encoder(&Default::default());
-                enc.copy_buffer_to_buffer(s, 0, &inner.chunks[p.chunk], p.offset(inner), bytes);
-                self.shared.queue.submit([enc.finish()]);
+                filled?;
+                let cmd = span.time(submit, || plan.encode_copies(self, k, tensors, s, true));
+                span.submit(self, [cmd]);
             }
             Ok(())
         })();
-        crate::pool::give_all(pool, staging, result.is_ok());
+        crate::pool::give_all(&self.shared.pool, staging, result.is_ok());
         result
     }
 
     /// Writes through `queue.write_buffer` (the web path; also usable natively).
-    fn write_queue<T: Element>(&self, t: &Tensor, g: &mut Gather<'_, T>) -> Result<()> {
-        let inner = &t.inner;
-        for p in t.pieces(self.staging_chunk_bytes()) {
-            let bytes = p.padded_bytes(inner);
-            let Some(size) = std::num::NonZeroU64::new(bytes) else {
-                continue;
-            };
-            let buf = &inner.chunks[p.chunk];
-            match self
-                .shared
-                .queue
-                .write_buffer_with(buf, p.offset(inner), size)
-            {
-                Some(mut v) => g.fill(v.slice(..p.len * inner.dtype.size_in_bytes())),
-                None => return Err(self.lost_or("queue.write_buffer_with refused".into())),
+    fn write_queue<T: Element>(
+        &self,
+        tensors: &[&Tensor],
+        g: &mut [Gather<'_, T>],
+        span: &mut Span,
+    ) -> Result<()> {
+        for (i, t) in tensors.iter().enumerate() {
+            let inner = &t.inner;
+            for p in t.pieces(self.staging_chunk_bytes()) {
+                let bytes = p.padded_bytes(inner);
+                let Some(size) = std::num::NonZeroU64::new(bytes) else {
+                    continue;
+                };
+                let buf = &inner.chunks[p.chunk];
+                let queue = &self.shared.queue;
+                match queue.write_buffer_with(buf, p.offset(inner), size) {
+                    Some(mut v) => span.time(host_copy, || {
+                        g[i].fill(v.slice(..p.len * inner.dtype.size_in_bytes()))
+                    }),
+                    None => return Err(self.lost_or("queue.write_buffer_with refused".into())),
+                }
             }
         }
-        self.shared.queue.submit([]);
+        span.submit(self, []);
         Ok(())
     }
 }

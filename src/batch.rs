@@ -1,0 +1,81 @@
+//! Batching: many tensors in one call, one submission and one map wait for the whole set.
+//!
+//! A single small transfer is dominated by its fixed cost (a map wait, a submission). Batching
+//! pays that once for the set: on the staged and web paths the tensors share staging buffers;
+//! on the mapped path all their buffers are mapped with a single wait.
+
+use ndarray::{ArrayD, ArrayView, Dimension, IxDyn};
+
+use crate::layout::{Gather, cast_checked};
+use crate::sync::block_on;
+use crate::{Element, Error, Gpu, Result, Tensor};
+
+impl Gpu {
+    /// Uploads many arrays in one batch: one map wait and one submission for the whole set
+    /// (per 16 MiB staging buffer on the staged path). Each array may have any layout.
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let arrays: Vec<Array2<f32>> = (0..8).map(|i| Array2::from_elem((16, 16), i as f32)).collect();
+    /// let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+    /// let tensors = gpu.upload_many(&views)?;
+    /// let back = gpu.read_many::<f32>(&tensors.iter().collect::<Vec<_>>())?;
+    /// assert_eq!(back[3], arrays[3].clone().into_dyn());
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn upload_many<T: Element, D: Dimension>(
+        &self,
+        arrays: &[ArrayView<'_, T, D>],
+    ) -> Result<Vec<Tensor>> {
+        let tensors = arrays
+            .iter()
+            .map(|a| Tensor::alloc(self, T::DTYPE, a.shape()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut gathers: Vec<_> = arrays
+            .iter()
+            .map(|a| Gather::new(a.view().into_dyn()))
+            .collect();
+        self.write_all(&tensors.iter().collect::<Vec<_>>(), &mut gathers)?;
+        Ok(tensors)
+    }
+
+    /// [`Gpu::upload_many`] as a future, for async code. The host copy happens when it is first
+    /// polled (uploads never wait for the device on the web path).
+    pub async fn upload_many_async<T: Element, D: Dimension>(
+        &self,
+        arrays: &[ArrayView<'_, T, D>],
+    ) -> Result<Vec<Tensor>> {
+        self.upload_many(arrays)
+    }
+
+    /// Reads many tensors back in one batch: one submission and one map wait for the whole set
+    /// (blocking, native only). Every tensor must hold `T`.
+    pub fn read_many<T: Element>(&self, tensors: &[&Tensor]) -> Result<Vec<ArrayD<T>>> {
+        block_on("Gpu::read_many", "Gpu::read_many_async().await", || {
+            self.read_many_async(tensors)
+        })?
+    }
+
+    /// [`Gpu::read_many`] without blocking (native and wasm).
+    pub async fn read_many_async<T: Element>(&self, tensors: &[&Tensor]) -> Result<Vec<ArrayD<T>>> {
+        for t in tensors {
+            t.expect_dtype::<T>()?;
+        }
+        let mut out: Vec<Vec<T>> = tensors.iter().map(|t| Vec::with_capacity(t.len())).collect();
+        let size = std::mem::size_of::<T>();
+        self.visit_many(tensors, |i, view, _, len| {
+            let v = &mut out[i];
+            v.extend_from_slice(cast_checked::<T>(&view[..len * size], v.len())?);
+            Ok(())
+        })
+        .await?;
+        tensors
+            .iter()
+            .zip(out)
+            .map(|(t, v)| {
+                ArrayD::from_shape_vec(IxDyn(t.shape()), v).map_err(|e| Error::Gpu(e.to_string()))
+            })
+            .collect()
+    }
+}
