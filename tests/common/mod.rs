@@ -101,9 +101,11 @@ pub fn from_bits<T: Element>(bits: &[u64]) -> Vec<T> {
             b.to_le_bytes()[..size].to_vec()
         })
         .collect();
-    bytemuck::checked::try_cast_slice::<u8, T>(&bytes)
-        .unwrap()
-        .to_vec()
+    // Element by element: a Vec<u8> need not be aligned for T.
+    bytes
+        .chunks(size)
+        .map(bytemuck::checked::pod_read_unaligned::<T>)
+        .collect()
 }
 
 /// Raw bits of elements, zero-extended.

@@ -1,0 +1,60 @@
+//! Steady state allocates nothing: after 10 000 upload/readback cycles of mixed sizes, resident
+//! memory is where it started (the goal is within 5%; this checks a generous 25%).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::Rng;
+use ndarray::Array1;
+use tensorbridge::Gpu;
+
+/// Resident set size of this process, from /proc/self/statm.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+fn cycles(gpu: &Gpu, sources: &[Array1<f32>], dests: &mut [Array1<f32>], n: usize, seed: u64) {
+    let mut rng = Rng(seed);
+    for _ in 0..n {
+        let k = (rng.next() % sources.len() as u64) as usize;
+        let t = gpu.upload(&sources[k]).unwrap();
+        t.read_into(&mut dests[k].view_mut()).unwrap();
+        if k % 3 == 0 {
+            // Mix in the batched path and a cast now and then.
+            let u = gpu.upload_many(&[sources[k].view()]).unwrap();
+            let _ = t.cast(tensorbridge::DType::F16).unwrap();
+            drop(u);
+        }
+    }
+}
+
+#[test]
+fn resident_memory_is_flat_over_10000_cycles() {
+    for (name, gpu) in common::gpus()
+        .into_iter()
+        .filter(|(n, _)| n.contains("default"))
+    {
+        // Sizes from 1 KiB to 4 MiB, with odd lengths.
+        let sources: Vec<Array1<f32>> = (0..12)
+            .map(|i| Array1::from_shape_fn((256usize << i) + i, |j| j as f32))
+            .collect();
+        let mut dests: Vec<Array1<f32>> = sources.iter().map(|s| Array1::zeros(s.len())).collect();
+        cycles(&gpu, &sources, &mut dests, 500, 1);
+        let before = rss_bytes();
+        cycles(&gpu, &sources, &mut dests, 10_000, 2);
+        let after = rss_bytes();
+        assert_eq!(dests, sources, "{name}");
+        let growth = after as f64 / before as f64 - 1.0;
+        println!(
+            "{name}: RSS {:.1} MiB -> {:.1} MiB ({:+.2}%), pool {:?}",
+            before as f64 / 1048576.0,
+            after as f64 / 1048576.0,
+            growth * 100.0,
+            gpu.memory()
+        );
+        assert!(growth < 0.25, "{name}: RSS grew {:.1}%", growth * 100.0);
+        assert_eq!(gpu.memory().num_tensors, 0, "{name}");
+    }
+}
