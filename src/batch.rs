@@ -62,7 +62,10 @@ impl Gpu {
         for t in tensors {
             t.expect_dtype::<T>()?;
         }
-        let mut out: Vec<Vec<T>> = tensors.iter().map(|t| Vec::with_capacity(t.len())).collect();
+        let mut out: Vec<Vec<T>> = tensors
+            .iter()
+            .map(|t| Vec::with_capacity(t.len()))
+            .collect();
         let size = std::mem::size_of::<T>();
         self.visit_many(tensors, |i, view, _, len| {
             let v = &mut out[i];

@@ -92,6 +92,41 @@ impl Tensor {
         Ok(out)
     }
 
+    /// Reads the raw little-endian element bytes, row-major, into `out` (blocking, native
+    /// only), whatever the dtype. `out.len()` must be [`Tensor::size_in_bytes`].
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[1u16, 0x0302]))?;
+    /// let mut out = [0u8; 4];
+    /// t.read_bytes_into(&mut out)?;
+    /// assert_eq!(out, [1, 0, 2, 3]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn read_bytes_into(&self, out: &mut [u8]) -> Result<()> {
+        block_on(
+            "Tensor::read_bytes_into",
+            "Tensor::read_bytes_into_async().await",
+            || self.read_bytes_into_async(out),
+        )?
+    }
+
+    /// [`Tensor::read_bytes_into`] without blocking.
+    pub async fn read_bytes_into_async(&self, out: &mut [u8]) -> Result<()> {
+        let size = self.dtype().size_in_bytes();
+        if out.len() as u64 != self.size_in_bytes() {
+            return Err(Error::ShapeMismatch {
+                expected: vec![self.size_in_bytes() as usize],
+                got: vec![out.len()],
+            });
+        }
+        self.visit_mapped(|view, start, len| {
+            out[start * size..(start + len) * size].copy_from_slice(&view[..len * size]);
+            Ok(())
+        })
+        .await
+    }
+
     pub(crate) fn expect_dtype<T: Element>(&self) -> Result<()> {
         if T::DTYPE != self.dtype() {
             return Err(Error::DTypeMismatch {
@@ -166,7 +201,10 @@ impl Gpu {
             }
             for slot in &plan.slots[range.clone()] {
                 result = span.time(host_copy, || {
-                    match s.slice(slot.offset..slot.offset + slot.bytes).get_mapped_range() {
+                    match s
+                        .slice(slot.offset..slot.offset + slot.bytes)
+                        .get_mapped_range()
+                    {
                         Ok(v) => f(slot.item, &v, slot.piece.start, slot.piece.len),
                         Err(e) => Err(Error::Map(e.to_string())),
                     }

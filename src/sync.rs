@@ -107,11 +107,7 @@ pub(crate) fn map_all_now(
 }
 
 /// Turns the map callbacks' results into one `Result`, unmapping what did map on failure.
-fn settle(
-    gpu: &Gpu,
-    slices: &[wgpu::BufferSlice<'_>],
-    results: Vec<MapResult>,
-) -> Result<()> {
+fn settle(gpu: &Gpu, slices: &[wgpu::BufferSlice<'_>], results: Vec<MapResult>) -> Result<()> {
     if results.iter().all(|r| matches!(r, Ok(Ok(())))) {
         return Ok(());
     }

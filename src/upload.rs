@@ -105,7 +105,9 @@ impl Gpu {
                 inner.chunks[p.chunk].slice(0..p.padded_bytes(inner))
             })
             .collect();
-        span.time(map_wait, || map_all_now(self, &slices, wgpu::MapMode::Write))?;
+        span.time(map_wait, || {
+            map_all_now(self, &slices, wgpu::MapMode::Write)
+        })?;
         let mut result = Ok(());
         for (&(i, p), slice) in pieces.iter().zip(&slices) {
             if result.is_ok() {

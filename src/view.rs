@@ -122,7 +122,11 @@ impl Tensor {
             staged,
             _elem: PhantomData,
         };
-        guard.view = Some(slice.get_mapped_range().map_err(|e| Error::Map(e.to_string()))?);
+        guard.view = Some(
+            slice
+                .get_mapped_range()
+                .map_err(|e| Error::Map(e.to_string()))?,
+        );
         cast_checked::<T>(guard.bytes(), 0)?;
         Ok(guard)
     }

@@ -10,7 +10,16 @@ use tensorbridge::{DType, Element, Error, Gpu, Tensor, TransferPath};
 
 /// Arrays of assorted shapes and sizes (empty, 0-d, odd tails, multi-chunk under tiny chunks).
 fn assorted<T: Element>(seed: u64) -> Vec<ArrayD<T>> {
-    let shapes: [&[usize]; 8] = [&[257], &[], &[0, 3], &[3, 5, 7], &[1], &[64, 33], &[2], &[999]];
+    let shapes: [&[usize]; 8] = [
+        &[257],
+        &[],
+        &[0, 3],
+        &[3, 5, 7],
+        &[1],
+        &[64, 33],
+        &[2],
+        &[999],
+    ];
     shapes
         .iter()
         .enumerate()
@@ -47,10 +56,19 @@ fn batch_roundtrip<T: Element>(name: &str, gpu: &Gpu) {
     let extra = gpu.upload(&arrays[3]).unwrap();
     let refs = [&tensors[7], &extra, &tensors[0], &tensors[7]];
     let back = pollster::block_on(gpu.read_many_async::<T>(&refs)).unwrap();
-    assert!(same(&back[0], &arrays[7]) && same(&back[3], &arrays[7]), "{name}");
-    assert!(same(&back[1], &arrays[3]) && same(&back[2], &arrays[0]), "{name}");
+    assert!(
+        same(&back[0], &arrays[7]) && same(&back[3], &arrays[7]),
+        "{name}"
+    );
+    assert!(
+        same(&back[1], &arrays[3]) && same(&back[2], &arrays[0]),
+        "{name}"
+    );
     let tensors = pollster::block_on(gpu.upload_many_async(&views[..2])).unwrap();
-    assert!(same(&tensors[0].to_array::<T>().unwrap(), &arrays[0]), "{name}");
+    assert!(
+        same(&tensors[0].to_array::<T>().unwrap(), &arrays[0]),
+        "{name}"
+    );
 }
 
 #[test]
@@ -60,7 +78,11 @@ fn batches_arrive_intact_on_every_path() {
         batch_roundtrip::<u8>(&name, &gpu);
         batch_roundtrip::<bool>(&name, &gpu);
         batch_roundtrip::<tensorbridge::f16>(&name, &gpu);
-        assert!(gpu.upload_many::<f32, ndarray::Ix1>(&[]).unwrap().is_empty());
+        assert!(
+            gpu.upload_many::<f32, ndarray::Ix1>(&[])
+                .unwrap()
+                .is_empty()
+        );
         assert!(gpu.read_many::<f32>(&[]).unwrap().is_empty());
     }
 }
@@ -186,7 +208,10 @@ fn worker(gpu: &Gpu, seed: u64) {
         assert_eq!(t.to_array::<i64>().unwrap(), a.clone().into_dyn());
         let w = t.cast(DType::I32).unwrap();
         let want: Vec<i32> = a.iter().map(|&x| x as i32).collect();
-        assert_eq!(w.to_array::<i32>().unwrap().into_raw_vec_and_offset().0, want);
+        assert_eq!(
+            w.to_array::<i32>().unwrap().into_raw_vec_and_offset().0,
+            want
+        );
         let small: Vec<Array1<u8>> = (0..8)
             .map(|k| Array1::from_shape_fn(k * 37 + 1, |j| (j as u64 ^ seed) as u8))
             .collect();

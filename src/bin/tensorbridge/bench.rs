@@ -1,23 +1,42 @@
-//! `tensorbridge bench`: upload, readback and cast timings against baselines measured in the same
-//! run (memcpy into a pre-touched buffer, and a GPU `copy_buffer_to_buffer`).
+//! `tensorbridge bench`: the conversion-cost report. Upload, readback, round trip and cast at
+//! sizes from 4 KiB to 1 GiB, each next to baselines measured in the same run (memcpy into a
+//! pre-touched buffer, and a GPU `copy_buffer_to_buffer`); a fixed + per-byte fit per path; the
+//! batching and async-overlap gains; and where the time went (`Gpu::stats`).
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ndarray::Array1;
-use tensorbridge::{Gpu, Result, Tensor};
+use ndarray::{Array1, ArrayD};
+use tensorbridge::{DType, Gpu, GpuOptions, Result, Tensor, TransferPath};
+
+use crate::report::{Fit, Gains, Report, Row};
 
 /// Options of `tensorbridge bench`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Sizes in bytes, with K/M/G suffixes.
-    #[arg(long, value_delimiter = ',', default_values = ["4K", "1M", "64M", "256M"])]
+    /// Sizes in bytes, with K/M/G suffixes (default 4K,64K,1M,16M,256M; with --full, every
+    /// power of 4 from 4K to 1G).
+    #[arg(long, value_delimiter = ',')]
     sizes: Vec<String>,
-    /// Skip the casts section.
+    /// Dtypes (default f32,u8; with --full, f32,u8,f16,i64,f64).
+    #[arg(long, value_delimiter = ',')]
+    dtypes: Vec<String>,
+    /// The long run: more sizes, more dtypes, more repetitions.
+    #[arg(long)]
+    full: bool,
+    /// Skip the casts.
     #[arg(long)]
     no_casts: bool,
-    /// Elements per cast benchmark (default 16M; issue goal uses 64M).
-    #[arg(long, default_value_t = 16 << 20)]
-    cast_elems: usize,
+    /// Also print the report as JSON to stdout (after the table) — or only JSON with --quiet.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but the JSON.
+    #[arg(long)]
+    quiet: bool,
+    /// Draw time against size, log-log, one line per path (.svg or .png).
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Option<usize> {
@@ -44,30 +63,47 @@ fn time(reps: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     Ok(t[t.len() / 2])
 }
 
-fn reps_for(bytes: usize) -> usize {
-    if bytes <= 1 << 20 {
-        200
-    } else if bytes <= 64 << 20 {
-        10
-    } else {
-        5
+fn reps_for(bytes: usize, full: bool) -> usize {
+    let r = match bytes {
+        0..=65536 => 100,
+        0..=1048576 => 30,
+        0..=16777216 => 7,
+        _ => 3,
+    };
+    if full { r * 2 } else { r }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    done: usize,
+    total: usize,
+    tty: bool,
+}
+
+impl Progress {
+    fn step(&mut self, what: &str) {
+        self.done += 1;
+        if self.tty {
+            let filled = self.done * 30 / self.total.max(1);
+            eprint!(
+                "\r[{}{}] {}/{} {what:<28}",
+                "#".repeat(filled),
+                ".".repeat(30 - filled),
+                self.done,
+                self.total
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprint!("\r{:80}\r", "");
+        }
     }
 }
 
-fn gbps(bytes: usize, d: Duration) -> f64 {
-    bytes as f64 / d.as_secs_f64() / 1e9
-}
-
-fn fmt_dur(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:8.1} µs")
-    } else {
-        format!("{:8.2} ms", us / 1000.0)
-    }
-}
-
-/// A GPU buffer-to-buffer copy of `bytes` (the device-side baseline).
+/// A GPU buffer-to-buffer copy of every chunk of `a` into `b` (the device-side baseline).
 fn gpu_copy(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<()> {
     let mut enc = gpu.device().create_command_encoder(&Default::default());
     for (x, y) in a.buffers().iter().zip(b.buffers()) {
@@ -77,103 +113,226 @@ fn gpu_copy(gpu: &Gpu, a: &Tensor, b: &Tensor) -> Result<()> {
     gpu.synchronize()
 }
 
-pub fn run(args: &Args) -> Result<()> {
-    let gpu = Gpu::new()?;
-    let info = gpu.info();
-    println!(
-        "adapter: {} ({:?}, {:?}), path {:?}\n",
-        info.name, info.backend, info.device_type, info.path
-    );
-    println!("transfers (f32; median; ratio = our GB/s ÷ memcpy GB/s at the same size)");
-    println!(
-        "{:>8}  {:>12} {:>9}  {:>12} {:>9} {:>6}  {:>12} {:>9} {:>6}  {:>12}",
-        "size", "memcpy", "GB/s", "upload", "GB/s", "×mc", "read_into", "GB/s", "×mc", "round trip"
-    );
-    for s in &args.sizes {
-        let Some(bytes) = parse_size(s) else {
-            eprintln!("skipping bad size {s:?}");
-            continue;
-        };
-        let n = bytes / 4;
-        let reps = reps_for(bytes);
-        let src = Array1::from_shape_fn(n, |i| i as f32);
-        let mut dst = Array1::<f32>::zeros(n);
-        let memcpy = time(reps, || {
-            dst.as_slice_mut()
-                .unwrap()
-                .copy_from_slice(src.as_slice().unwrap());
-            std::hint::black_box(&dst);
-            Ok(())
-        })?;
-        let up = time(reps, || {
-            let t = gpu.upload(&src)?;
-            gpu.synchronize()?;
-            drop(t);
-            Ok(())
-        })?;
-        let t = gpu.upload(&src)?;
-        let down = time(reps, || t.read_into(&mut dst.view_mut()))?;
-        let rt = time(reps, || {
-            let t = gpu.upload(&src)?;
-            t.read_into(&mut dst.view_mut())
-        })?;
-        assert_eq!(dst, src, "benchmark data must round-trip");
-        let mc = gbps(bytes, memcpy);
-        println!(
-            "{:>8}  {} {:>9.2}  {} {:>9.2} {:>6.2}  {} {:>9.2} {:>6.2}  {}",
-            s,
-            fmt_dur(memcpy),
-            mc,
-            fmt_dur(up),
-            gbps(bytes, up),
-            gbps(bytes, up) / mc,
-            fmt_dur(down),
-            gbps(bytes, down),
-            gbps(bytes, down) / mc,
-            fmt_dur(rt)
-        );
+/// The cast each dtype row times: to f16 from f32, to f32 from everything else.
+fn cast_target(d: DType) -> DType {
+    if d == DType::F32 {
+        DType::F16
+    } else {
+        DType::F32
     }
-    if !args.no_casts {
-        casts(&gpu, args.cast_elems)?;
-    }
-    Ok(())
 }
 
-/// The issue-3 cast set, each next to a GPU copy of the larger of input and output.
-pub fn casts(gpu: &Gpu, n: usize) -> Result<()> {
-    println!(
-        "\ncasts ({n} elements; ratio = cast time ÷ copy_buffer_to_buffer of the larger side)"
-    );
-    println!(
-        "{:>14}  {:>12}  {:>12}  {:>6}  {:>10}",
-        "cast", "copy", "cast", "×copy", "G elem/s"
-    );
-    let pairs = tensorbridge::BENCHMARKED_CASTS;
-    for (from, to) in pairs {
-        let bytes = vec![0x3cu8; n * from.size_in_bytes()];
-        let src = gpu.upload_bytes(&bytes, from, &[n])?;
-        let big = if from.size_in_bytes() >= to.size_in_bytes() {
-            from
-        } else {
-            to
-        };
-        let a = gpu.upload_bytes(&vec![0u8; n * big.size_in_bytes()], big, &[n])?;
-        let b = gpu.upload_bytes(&vec![0u8; n * big.size_in_bytes()], big, &[n])?;
-        let copy = time(5, || gpu_copy(gpu, &a, &b))?;
-        let cast = time(5, || {
-            let out = src.cast(to)?;
+/// Deterministic bytes valid for `dtype` (bool bytes are 0 or 1).
+fn bytes_for(dtype: DType, n: usize) -> Vec<u8> {
+    let size = dtype.size_in_bytes();
+    (0..n * size)
+        .map(|i| {
+            if dtype == DType::Bool {
+                (i % 3 == 0) as u8
+            } else {
+                (i.wrapping_mul(2654435761) >> 7) as u8
+            }
+        })
+        .collect()
+}
+
+/// One (dtype, size) row: baselines, then our paths.
+fn measure(gpu: &Gpu, dtype: DType, bytes: usize, args: &Args) -> Result<Row> {
+    let size = dtype.size_in_bytes();
+    let n = bytes / size;
+    let reps = reps_for(bytes, args.full);
+    let src = bytes_for(dtype, n);
+    let mut dst = vec![0u8; n * size];
+    let memcpy = time(reps, || {
+        dst.copy_from_slice(&src);
+        std::hint::black_box(&dst);
+        Ok(())
+    })?;
+    let a = gpu.upload_bytes(&src, dtype, &[n])?;
+    let b = gpu.upload_bytes(&src, dtype, &[n])?;
+    let copy = time(reps, || gpu_copy(gpu, &a, &b))?;
+    drop(b);
+    let upload = time(reps, || {
+        let t = gpu.upload_bytes(&src, dtype, &[n])?;
+        gpu.synchronize()?;
+        drop(t);
+        Ok(())
+    })?;
+    // read_into a reused, pre-touched destination (the bytes view of it).
+    let mut out = vec![0u8; n * size];
+    let readback = time(reps, || a.read_bytes_into(&mut out))?;
+    let round_trip = time(reps, || {
+        gpu.upload_bytes(&src, dtype, &[n])?
+            .read_bytes_into(&mut out)
+    })?;
+    if out != src || a.to_bytes()? != src {
+        return Err(tensorbridge::Error::Gpu(format!(
+            "benchmark data did not round-trip ({dtype}, {bytes} bytes)"
+        )));
+    }
+    let (cast, cast_copy) = if args.no_casts {
+        (None, None)
+    } else {
+        let to = cast_target(dtype);
+        let big = if to.size_in_bytes() > size { to } else { dtype };
+        let x = gpu.upload_bytes(&vec![0; n * big.size_in_bytes()], big, &[n])?;
+        let y = gpu.upload_bytes(&vec![0; n * big.size_in_bytes()], big, &[n])?;
+        let copy = time(reps, || gpu_copy(gpu, &x, &y))?;
+        let cast = time(reps, || {
+            let out = a.cast(to)?;
             gpu.synchronize()?;
             drop(out);
             Ok(())
         })?;
+        (Some(cast), Some(copy))
+    };
+    Ok(Row::new(
+        dtype, bytes, memcpy, copy, upload, readback, round_trip, cast, cast_copy,
+    ))
+}
+
+/// 256 tensors of 1 KiB: one by one against `upload_many` + `read_many`.
+fn batching_gain(gpu: &Gpu) -> Result<(Duration, Duration)> {
+    let arrays: Vec<Array1<f32>> = (0..256).map(|i| Array1::from_elem(256, i as f32)).collect();
+    let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+    let single = time(20, || {
+        for a in &arrays {
+            gpu.upload(a)?.to_array::<f32>()?;
+        }
+        Ok(())
+    })?;
+    let batched = time(20, || {
+        let ts = gpu.upload_many(&views)?;
+        let back = gpu.read_many::<f32>(&ts.iter().collect::<Vec<_>>())?;
+        std::hint::black_box(back);
+        Ok(())
+    })?;
+    Ok((single, batched))
+}
+
+/// The caller's own work on each array read back: a sum, as a stand-in for real processing.
+fn work(a: &ArrayD<f32>) -> f32 {
+    a.iter().fold(0.0, |s, x| s + x.sqrt())
+}
+
+/// 16 arrays of 4 MiB, each uploaded, cast to f16 and back to f32 on the device, read back and
+/// processed on the CPU: one after another, against `prefetch` + `readback_queue` overlapping
+/// the transfers with the processing.
+fn overlap_gain(gpu: &Gpu) -> Result<(Duration, Duration)> {
+    let arrays: Vec<Array1<f32>> = (0..16)
+        .map(|i| Array1::from_shape_fn(1 << 20, |j| (i * j) as f32))
+        .collect();
+    let step = |t: Tensor| t.cast(DType::F16)?.cast(DType::F32);
+    let sequential = time(3, || {
+        for a in &arrays {
+            let r = step(gpu.upload(a)?)?.to_array::<f32>()?;
+            std::hint::black_box(work(&r));
+        }
+        Ok(())
+    })?;
+    let overlapped = time(3, || {
+        let q = gpu.readback_queue::<f32>(2);
+        for t in gpu.prefetch(arrays.clone(), 2) {
+            q.push(step(t?)?)?;
+            if q.pending() > 2 {
+                std::hint::black_box(work(&q.pop().expect("pending")?));
+            }
+        }
+        for r in q {
+            std::hint::black_box(work(&r?));
+        }
+        Ok(())
+    })?;
+    Ok((sequential, overlapped))
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let gpu = Gpu::new()?;
+    let sizes: Vec<usize> = if !args.sizes.is_empty() {
+        args.sizes.iter().filter_map(|s| parse_size(s)).collect()
+    } else if args.full {
+        (0..10).map(|i| 4096usize << (2 * i)).collect()
+    } else {
+        vec![4 << 10, 64 << 10, 1 << 20, 16 << 20, 256 << 20]
+    };
+    let dtype_names: Vec<String> = if !args.dtypes.is_empty() {
+        args.dtypes.clone()
+    } else if args.full {
+        ["f32", "u8", "f16", "i64", "f64"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        vec!["f32".into(), "u8".into()]
+    };
+    let dtypes = dtype_names
+        .iter()
+        .map(|d| d.parse::<DType>())
+        .collect::<Result<Vec<_>>>()?;
+    let mut progress = Progress {
+        done: 0,
+        total: sizes.len() * dtypes.len() + 2,
+        tty: std::io::stderr().is_terminal() && !args.quiet,
+    };
+    let mut rows = Vec::new();
+    gpu.reset_stats();
+    for &dtype in &dtypes {
+        for &bytes in &sizes {
+            progress.step(&format!(
+                "{dtype} {}",
+                crate::report::size_label(bytes as u64)
+            ));
+            rows.push(measure(&gpu, dtype, bytes, args)?);
+        }
+    }
+    let stats = gpu.stats();
+    progress.step("batching 256 x 1 KiB");
+    let batching = batching_gain(&gpu)?;
+    // On unified memory a single round trip is already cheap; show the staged path too.
+    let staged = if gpu.info().path == Some(TransferPath::Mapped) {
+        let o = GpuOptions {
+            backend: Some(gpu.info().backend),
+            adapter_name: Some(gpu.info().name.clone()),
+            path: Some(TransferPath::Staged),
+            ..GpuOptions::default()
+        };
+        Some(batching_gain(&Gpu::with_options(o)?)?)
+    } else {
+        None
+    };
+    progress.step("async overlap 16 x 4 MiB");
+    let overlap = overlap_gain(&gpu)?;
+    progress.finish();
+    let info = gpu.info();
+    let report = Report {
+        adapter: info.name.clone(),
+        backend: format!("{:?}", info.backend),
+        path: format!("{:?}", info.path.expect("opened")),
+        fits: Fit::all(&rows),
+        rows,
+        gains: Gains::new(batching, staged, overlap),
+        stats: stats.into(),
+    };
+    if !args.quiet {
+        report.print();
+    }
+    if args.json || args.quiet {
         println!(
-            "{:>14}  {}  {}  {:>6.2}  {:>10.2}",
-            format!("{}→{}", from.short_name(), to.short_name()),
-            fmt_dur(copy),
-            fmt_dur(cast),
-            cast.as_secs_f64() / copy.as_secs_f64(),
-            n as f64 / cast.as_secs_f64() / 1e9
+            "{}",
+            serde_json::to_string_pretty(&report).expect("plain data serialises")
         );
+    }
+    if let Some(path) = &args.plot {
+        report
+            .chart()
+            .save(path)
+            .map_err(|e| tensorbridge::Error::InvalidOption {
+                name: "--plot",
+                value: path.display().to_string(),
+                reason: e,
+            })?;
+        if !args.quiet {
+            println!("plot written to {}", path.display());
+        }
     }
     Ok(())
 }
