@@ -30,7 +30,7 @@ pub struct MappedArray<T: Element> {
 impl<T: Element> MappedArray<T> {
     /// The data as an n-d array view with the tensor's shape.
     pub fn view(&self) -> ArrayViewD<'_, T> {
-        ArrayViewD::from_shape(IxDyn(self.tensor.shape()), &**self).expect("length matches shape")
+        ArrayViewD::from_shape(IxDyn(self.tensor.shape()), self).expect("length matches shape")
     }
 
     fn bytes(&self) -> &[u8] {

@@ -21,7 +21,7 @@ fn cycles(gpu: &Gpu, sources: &[Array1<f32>], dests: &mut [Array1<f32>], n: usiz
         let k = (rng.next() % sources.len() as u64) as usize;
         let t = gpu.upload(&sources[k]).unwrap();
         t.read_into(&mut dests[k].view_mut()).unwrap();
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             // Mix in the batched path and a cast now and then.
             let u = gpu.upload_many(&[sources[k].view()]).unwrap();
             let _ = t.cast(tensorbridge::DType::F16).unwrap();

@@ -65,9 +65,9 @@ fn time(reps: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
 
 fn reps_for(bytes: usize, full: bool) -> usize {
     let r = match bytes {
-        0..=65536 => 100,
-        0..=1048576 => 30,
-        0..=16777216 => 7,
+        0..=65_536 => 100,
+        65_537..=1_048_576 => 30,
+        1_048_577..=16_777_216 => 7,
         _ => 3,
     };
     if full { r * 2 } else { r }

@@ -55,7 +55,9 @@ impl Row {
 }
 
 /// The paths a row holds, with a getter each: (name, seconds).
-const PATHS: [(&str, fn(&Row) -> Option<f64>); 6] = [
+type Getter = fn(&Row) -> Option<f64>;
+
+const PATHS: [(&str, Getter); 6] = [
     ("memcpy", |r| Some(r.memcpy_s)),
     ("gpu copy", |r| Some(r.gpu_copy_s)),
     ("upload", |r| Some(r.upload_s)),
