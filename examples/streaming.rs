@@ -74,10 +74,19 @@ fn main() -> Result<()> {
     })?;
     assert_eq!((s1, s2), (expected, expected), "same results either way");
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("device side alone (upload, cast, read): {:8.1} ms", ms(device));
+    println!(
+        "device side alone (upload, cast, read): {:8.1} ms",
+        ms(device)
+    );
     println!("CPU work alone:                         {:8.1} ms", ms(cpu));
-    println!("one after the other:                    {:8.1} ms", ms(sequential));
-    println!("overlapped (prefetch + readback_queue): {:8.1} ms", ms(overlapped));
+    println!(
+        "one after the other:                    {:8.1} ms",
+        ms(sequential)
+    );
+    println!(
+        "overlapped (prefetch + readback_queue): {:8.1} ms",
+        ms(overlapped)
+    );
     println!(
         "gain {:.2}×; perfect overlap would be {:.1} ms ({:.2}×)",
         sequential.as_secs_f64() / overlapped.as_secs_f64(),

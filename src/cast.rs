@@ -167,7 +167,7 @@ impl CastKernels {
 
 /// A 2-D grid of workgroups covering `workgroups`, balanced so neither side exceeds 65535 and
 /// at most `y - 1` workgroups idle.
-fn grid(workgroups: u64, max_dim: u64) -> (u32, u32) {
+pub(crate) fn grid(workgroups: u64, max_dim: u64) -> (u32, u32) {
     let y = workgroups.div_ceil(max_dim).max(1);
     let x = workgroups.div_ceil(y);
     (x as u32, y as u32)

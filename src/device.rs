@@ -138,6 +138,8 @@ pub(crate) struct Shared {
     pub max_chunk_bytes: u64,
     pub pool: Pool,
     pub kernels: CastKernels,
+    /// The in-place byte-swap kernel, compiled on first use.
+    pub byteswap: std::sync::OnceLock<crate::byteswap::ByteSwap>,
     /// Set by the device-lost callback; every call checks it first.
     pub lost: Arc<Mutex<Option<String>>>,
     /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time
@@ -318,6 +320,7 @@ impl Gpu {
                 max_chunk_bytes,
                 pool,
                 kernels,
+                byteswap: Default::default(),
                 lost,
                 uncaptured,
                 stats: Default::default(),

@@ -113,6 +113,14 @@ pub enum Error {
         /// Why, and what to do.
         reason: String,
     },
+    /// A file could not be read or written: missing, truncated, malformed, unsupported.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file (for an .npz entry, the archive path joined with the entry name).
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Mapping a buffer for host access failed.
     #[error("mapping a GPU buffer failed: {0}")]
     Map(String),

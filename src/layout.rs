@@ -32,7 +32,7 @@ pub(crate) struct Gather<'a, T> {
     bounce: Vec<T>,
 }
 
-impl<'a, T: Element> Gather<'a, T> {
+impl<'a, T: bytemuck::NoUninit> Gather<'a, T> {
     pub fn new(mut view: ArrayViewD<'a, T>) -> Self {
         let contiguous = view.to_slice();
         if contiguous.is_none() {

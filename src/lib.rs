@@ -32,10 +32,13 @@
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod batch;
+mod byteswap;
 mod cast;
 mod device;
 mod dtype;
 mod error;
+#[cfg(not(target_arch = "wasm32"))]
+mod file;
 mod layout;
 mod pool;
 mod readback;
@@ -54,6 +57,8 @@ pub use cast::BENCHMARKED_CASTS;
 pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};
 pub use dtype::{DType, Element, Kind};
 pub use error::{Error, Result};
+#[cfg(not(target_arch = "wasm32"))]
+pub use file::{LoadOptions, MAX_HEADER_LEN, SaveOptions, parse_npy_header};
 pub use pool::MemoryInfo;
 pub use stats::{PhaseTimes, Stats};
 #[cfg(not(target_arch = "wasm32"))]

@@ -70,7 +70,7 @@ impl Gpu {
 
     /// Writes all of the gathered elements into the tensors by this device's transfer path: one
     /// map wait and one submission for the whole batch (per staging buffer on the staged path).
-    pub(crate) fn write_all<T: Element>(
+    pub(crate) fn write_all<T: bytemuck::NoUninit>(
         &self,
         tensors: &[&Tensor],
         gathers: &mut [Gather<'_, T>],
@@ -87,7 +87,7 @@ impl Gpu {
     }
 
     /// Writes straight into the tensors' own mappable buffers, mapping them all with one wait.
-    fn write_mapped<T: Element>(
+    fn write_mapped<T: bytemuck::NoUninit>(
         &self,
         tensors: &[&Tensor],
         g: &mut [Gather<'_, T>],
@@ -126,7 +126,7 @@ impl Gpu {
 
     /// Writes through two reused staging buffers, alternating, so the host copy into one
     /// overlaps the device copy out of the other. Small tensors share a staging buffer.
-    fn write_staged<T: Element>(
+    fn write_staged<T: bytemuck::NoUninit>(
         &self,
         tensors: &[&Tensor],
         g: &mut [Gather<'_, T>],
@@ -163,7 +163,7 @@ impl Gpu {
     }
 
     /// Writes through `queue.write_buffer` (the web path; also usable natively).
-    fn write_queue<T: Element>(
+    fn write_queue<T: bytemuck::NoUninit>(
         &self,
         tensors: &[&Tensor],
         g: &mut [Gather<'_, T>],

@@ -1,0 +1,74 @@
+//! `.npz`: a zip of `.npy` files, stored (`np.savez`) or deflated (`np.savez_compressed`).
+//!
+//! Stored entries are read in place from the mapped archive; deflated ones are inflated into
+//! one reused buffer.
+
+use std::io::{Cursor, Read, Write};
+use std::path::Path;
+
+use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
+
+use super::{LoadOptions, file_error};
+use crate::{Gpu, Result, Tensor};
+
+pub(super) fn load(
+    gpu: &Gpu,
+    path: &Path,
+    map: &[u8],
+    opts: &LoadOptions,
+) -> Result<Vec<(String, Tensor)>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(map)).map_err(|e| file_error(path, e))?;
+    let mut out = Vec::with_capacity(zip.len());
+    let mut inflated = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| file_error(path, e))?;
+        let name = entry.name().map_err(|e| file_error(path, e))?.to_string();
+        let entry_path = path.join(&name);
+        let Some(stem) = name.strip_suffix(".npy") else {
+            return Err(file_error(
+                &entry_path,
+                "an .npz entry that is not an .npy file",
+            ));
+        };
+        let stem = stem.to_string();
+        let tensor = if entry.compression() == CompressionMethod::Stored {
+            let start = entry.data_start().unwrap_or(u64::MAX);
+            let bytes = start
+                .checked_add(entry.size())
+                .and_then(|end| map.get(start as usize..end as usize))
+                .ok_or_else(|| file_error(&entry_path, "entry data lies outside the archive"))?;
+            gpu.load_npy_bytes(&entry_path, bytes, opts)?
+        } else {
+            inflated.clear();
+            entry
+                .read_to_end(&mut inflated)
+                .map_err(|e| file_error(&entry_path, e))?;
+            gpu.load_npy_bytes(&entry_path, &inflated, opts)?
+        };
+        out.push((stem, tensor));
+    }
+    Ok(out)
+}
+
+pub(super) fn write(
+    file: &mut std::fs::File,
+    tensors: &[(&str, &Tensor)],
+    compress: bool,
+) -> std::io::Result<()> {
+    let mut zip = zip::ZipWriter::new(file);
+    for (name, t) in tensors {
+        let method = if compress {
+            CompressionMethod::Deflated
+        } else {
+            CompressionMethod::Stored
+        };
+        let options = SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(t.size_in_bytes() >= u32::MAX as u64 - 4096);
+        zip.start_file(format!("{name}.npy"), options)
+            .map_err(std::io::Error::other)?;
+        t.write_npy(&mut zip)?;
+    }
+    zip.finish().map_err(std::io::Error::other)?.flush()
+}
