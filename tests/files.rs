@@ -106,7 +106,7 @@ fn every_format_round_trips_every_dtype() {
             .flat_map(|(i, &d)| {
                 [
                     (
-                        format!("{}", d.short_name()),
+                        d.short_name().to_string(),
                         sample(&gpu, d, &[5, 7], i as u64),
                     ),
                     (format!("{}_0d", d.short_name()), sample(&gpu, d, &[], 1)),
