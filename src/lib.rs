@@ -58,7 +58,10 @@ pub use device::{Gpu, GpuInfo, GpuOptions, TransferPath, parse_backend};
 pub use dtype::{DType, Element, Kind};
 pub use error::{Error, Result};
 #[cfg(not(target_arch = "wasm32"))]
-pub use file::{LoadOptions, MAX_HEADER_LEN, SaveOptions, parse_npy_header};
+pub use file::{
+    LoadOptions, MAX_HEADER_LEN, NpyHeader, NpyParseOptions, SaveOptions, parse_npy_header,
+    parse_npz_headers,
+};
 pub use pool::MemoryInfo;
 pub use stats::{PhaseTimes, Stats};
 #[cfg(not(target_arch = "wasm32"))]

@@ -19,7 +19,10 @@ use ndarray::{ArrayViewD, IxDyn};
 use crate::layout::Gather;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
-pub use npy::{MAX_HEADER_LEN, parse_header as parse_npy_header};
+pub use npy::{
+    MAX_HEADER_LEN, NpyHeader, ParseOptions as NpyParseOptions, parse_header as parse_npy_header,
+};
+pub use npz::parse_npz_headers;
 
 /// Options for [`Gpu::load_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //!
 //! A header is a Python dict literal: `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
 //! The parser accepts exactly that grammar and names what is wrong otherwise; it never panics
-//! (it is fuzzed: `fuzz/fuzz_targets/npy_header.rs`).
+//! (it is fuzzed: `fuzz/fuzz_targets/npy_header.rs` and `npz_headers.rs`).
 
 use crate::DType;
 
@@ -11,12 +11,18 @@ pub const MAX_HEADER_LEN: usize = 10_000;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// What a header says about the data that follows it.
+/// What an .npy header says about the data that follows it ([`parse_npy_header`]).
+///
+/// [`parse_npy_header`]: crate::parse_npy_header
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
+pub struct NpyHeader {
+    /// Element type.
     pub dtype: DType,
+    /// Shape (empty for 0-d).
     pub shape: Vec<usize>,
+    /// Fortran (column-major) order.
     pub fortran: bool,
+    /// Big-endian elements ('>' descr).
     pub big_endian: bool,
     /// Bytes from the start of the file to the data.
     pub data_offset: usize,
@@ -28,12 +34,23 @@ pub struct Header {
 /// bfloat16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ParseOptions {
+    /// Read '<V2' as bf16.
     pub void2_as_bf16: bool,
 }
 
-/// Parses the magic, version and header of an .npy file starting at `bytes[0]`. Only the header
-/// needs to be present.
-pub fn parse_header(bytes: &[u8], opts: ParseOptions) -> Result<Header, String> {
+/// Parses the magic, version and header of an .npy file starting at `bytes[0]`; only the header
+/// needs to be present. Errors say what is wrong. Never panics (fuzzed).
+///
+/// ```
+/// use tensorbridge::{DType, NpyParseOptions, parse_npy_header};
+/// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+/// let dict = b"{'descr': '>f8', 'fortran_order': True, 'shape': (3, 2), }";
+/// file.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+/// file.extend_from_slice(dict);
+/// let h = parse_npy_header(&file, NpyParseOptions::default()).unwrap();
+/// assert_eq!((h.dtype, h.shape, h.big_endian, h.fortran), (DType::F64, vec![3, 2], true, true));
+/// ```
+pub fn parse_header(bytes: &[u8], opts: ParseOptions) -> Result<NpyHeader, String> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err("not an .npy file (no \\x93NUMPY magic)".into());
     }
@@ -73,7 +90,7 @@ pub fn parse_header(bytes: &[u8], opts: ParseOptions) -> Result<Header, String> 
     let data_len = count
         .checked_mul(dtype.size_in_bytes())
         .ok_or_else(|| format!("shape {:?} overflows the address space", dict.shape))?;
-    Ok(Header {
+    Ok(NpyHeader {
         dtype,
         shape: dict.shape,
         fortran: dict.fortran,

@@ -9,6 +9,7 @@ use std::path::Path;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
+use super::npy::{MAX_HEADER_LEN, NpyHeader, ParseOptions as NpyParseOptions, parse_header};
 use super::{LoadOptions, file_error};
 use crate::{Gpu, Result, Tensor};
 
@@ -47,6 +48,34 @@ pub(super) fn load(
             gpu.load_npy_bytes(&entry_path, &inflated, opts)?
         };
         out.push((stem, tensor));
+    }
+    Ok(out)
+}
+
+/// Parses an .npz archive's directory and the .npy header of every entry, without loading any
+/// data (deflated entries are inflated only as far as their header). Errors say what is wrong.
+/// Never panics (fuzzed).
+pub fn parse_npz_headers(
+    bytes: &[u8],
+    opts: NpyParseOptions,
+) -> std::result::Result<Vec<(String, NpyHeader)>, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut head = Vec::new();
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(|e| e.to_string())?;
+        let name = entry.name().map_err(|e| e.to_string())?.to_string();
+        let stem = name
+            .strip_suffix(".npy")
+            .ok_or_else(|| format!("{name}: an .npz entry that is not an .npy file"))?
+            .to_string();
+        head.clear();
+        entry
+            .take((MAX_HEADER_LEN + 12) as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let h = parse_header(&head, opts).map_err(|e| format!("{name}: {e}"))?;
+        out.push((stem, h));
     }
     Ok(out)
 }
