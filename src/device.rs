@@ -140,6 +140,8 @@ pub(crate) struct Shared {
     pub kernels: CastKernels,
     /// The in-place byte-swap kernel, compiled on first use.
     pub byteswap: std::sync::OnceLock<crate::byteswap::ByteSwap>,
+    /// The statistics kernels, compiled on first use.
+    pub reduce: std::sync::OnceLock<crate::reduce::ReduceKernels>,
     /// Set by the device-lost callback; every call checks it first.
     pub lost: Arc<Mutex<Option<String>>>,
     /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time
@@ -321,6 +323,7 @@ impl Gpu {
                 pool,
                 kernels,
                 byteswap: Default::default(),
+                reduce: Default::default(),
                 lost,
                 uncaptured,
                 stats: Default::default(),

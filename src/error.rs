@@ -113,6 +113,12 @@ pub enum Error {
         /// Why, and what to do.
         reason: String,
     },
+    /// A reduction with no identity (min, max) over an empty tensor, as NumPy refuses too.
+    #[error("{what} of an empty tensor is undefined")]
+    Empty {
+        /// The operation.
+        what: &'static str,
+    },
     /// A file could not be read or written: missing, truncated, malformed, unsupported.
     #[error("{path}: {reason}")]
     File {

@@ -42,6 +42,7 @@ mod file;
 mod layout;
 mod pool;
 mod readback;
+mod reduce;
 mod staging;
 mod stats;
 #[cfg(not(target_arch = "wasm32"))]
@@ -63,6 +64,7 @@ pub use file::{
     parse_npz_headers,
 };
 pub use pool::MemoryInfo;
+pub use reduce::{Histogram, Scalar, Summary};
 pub use stats::{PhaseTimes, Stats};
 #[cfg(not(target_arch = "wasm32"))]
 pub use stream::{Prefetcher, ReadbackQueue};

@@ -1,0 +1,246 @@
+// Reductions for Tensor::min/max/sum/mean/histogram. Three entry points:
+//
+// * `extremes`: over the raw packed words of any dtype: min and max as order-preserving 64-bit
+//   keys (exact for every dtype, f64 included, with no f64 hardware), a NaN count, and for
+//   bool/integer dtypes the exact wrapping 64-bit sum. One 8-word partial per workgroup.
+// * `sum_f32`: compensated (Kahan) sums of f32 words, one partial per workgroup.
+// * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics.
+//
+// The host combines the per-workgroup partials in 64-bit arithmetic.
+
+override BITS: u32 = 32u;      // element size: 8, 16, 32 or 64
+override KIND: u32 = 1u;       // 0 bool, 1 unsigned, 2 signed, 3 float
+override EXP: u32 = 8u;        // float exponent bits
+override FRAC: u32 = 23u;      // float fraction bits
+
+const WG: u32 = 256u;
+
+struct Params {
+    n: u32,         // elements in this dispatch
+    base: u32,      // first element, counted in the bound chunk
+    bins: u32,
+    out_base: u32,  // first partial (in partials) this dispatch writes
+    lo: f32,
+    hi: f32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<u32>;
+@group(0) @binding(2) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>>;
+
+var<workgroup> s_min: array<vec2<u32>, WG>;
+var<workgroup> s_max: array<vec2<u32>, WG>;
+var<workgroup> s_sum: array<vec2<u32>, WG>;
+var<workgroup> s_nan: array<u32, WG>;
+var<workgroup> s_f: array<f32, WG>;
+var<workgroup> s_hist: array<atomic<u32>, 1024>;
+
+// The raw bits of element i as (lo, hi).
+fn load_bits(i: u32) -> vec2<u32> {
+    if (BITS == 64u) {
+        return vec2<u32>(src[2u * i], src[2u * i + 1u]);
+    }
+    if (BITS == 32u) {
+        return vec2<u32>(src[i], 0u);
+    }
+    let per = 32u / BITS;
+    let w = src[i / per];
+    let mask = (1u << BITS) - 1u;
+    return vec2<u32>((w >> ((i % per) * BITS)) & mask, 0u);
+}
+
+// Top bit of the element.
+fn sign_of(v: vec2<u32>) -> bool {
+    if (BITS == 64u) {
+        return (v.y >> 31u) == 1u;
+    }
+    return ((v.x >> (BITS - 1u)) & 1u) == 1u;
+}
+
+fn is_nan(v: vec2<u32>) -> bool {
+    if (KIND != 3u) {
+        return false;
+    }
+    if (BITS == 64u) {
+        let hi = v.y & 0x7fffffffu;
+        return hi > 0x7ff00000u || (hi == 0x7ff00000u && v.x != 0u);
+    }
+    let mag = v.x & ((1u << (BITS - 1u)) - 1u);
+    let inf = ((1u << EXP) - 1u) << FRAC;
+    return mag > inf;
+}
+
+// An unsigned 64-bit key ordered like the values: integers offset by the sign bit, floats with
+// the sign-magnitude order folded (-0.0 sorts just below +0.0).
+fn key_of(v: vec2<u32>) -> vec2<u32> {
+    var top = vec2<u32>(1u << (BITS - 1u), 0u);
+    var all = vec2<u32>((1u << (BITS - 1u)) * 2u - 1u, 0u);
+    if (BITS == 64u) {
+        top = vec2<u32>(0u, 0x80000000u);
+        all = vec2<u32>(0xffffffffu, 0xffffffffu);
+    } else if (BITS == 32u) {
+        all = vec2<u32>(0xffffffffu, 0u);
+    }
+    if (KIND == 2u) {
+        return v ^ top;
+    }
+    if (KIND == 3u) {
+        if (sign_of(v)) {
+            return (~v) & all;
+        }
+        return v | top;
+    }
+    return v;
+}
+
+fn lt64(a: vec2<u32>, b: vec2<u32>) -> bool {
+    return a.y < b.y || (a.y == b.y && a.x < b.x);
+}
+
+fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+    let lo = a.x + b.x;
+    let carry = select(0u, 1u, lo < a.x);
+    return vec2<u32>(lo, a.y + b.y + carry);
+}
+
+// The element as a 64-bit two's-complement integer (bool and integer dtypes).
+fn widen(v: vec2<u32>) -> vec2<u32> {
+    if (KIND != 2u || BITS == 64u) {
+        return v;
+    }
+    if (BITS == 32u) {
+        return vec2<u32>(v.x, select(0u, 0xffffffffu, sign_of(v)));
+    }
+    if (sign_of(v)) {
+        let ext = ~((1u << BITS) - 1u);
+        return vec2<u32>(v.x | ext, 0xffffffffu);
+    }
+    return v;
+}
+
+// Invocations in the whole dispatch (1-D grid).
+fn stride(groups: u32) -> u32 {
+    return groups * WG;
+}
+
+@compute @workgroup_size(256)
+fn extremes(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    var mn = vec2<u32>(0xffffffffu, 0xffffffffu);
+    var mx = vec2<u32>(0u, 0u);
+    var sum = vec2<u32>(0u, 0u);
+    var nans = 0u;
+    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+        let v = load_bits(p.base + i);
+        if (is_nan(v)) {
+            nans += 1u;
+            continue;
+        }
+        let k = key_of(v);
+        if (lt64(k, mn)) {
+            mn = k;
+        }
+        if (lt64(mx, k)) {
+            mx = k;
+        }
+        sum = add64(sum, widen(v));
+    }
+    s_min[li] = mn;
+    s_max[li] = mx;
+    s_sum[li] = sum;
+    s_nan[li] = nans;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+        if (li < half) {
+            if (lt64(s_min[li + half], s_min[li])) {
+                s_min[li] = s_min[li + half];
+            }
+            if (lt64(s_max[li], s_max[li + half])) {
+                s_max[li] = s_max[li + half];
+            }
+            s_sum[li] = add64(s_sum[li], s_sum[li + half]);
+            s_nan[li] += s_nan[li + half];
+        }
+        workgroupBarrier();
+    }
+    if (li == 0u) {
+        let o = (p.out_base + wid.x) * 8u;
+        partials[o] = s_min[0].x;
+        partials[o + 1u] = s_min[0].y;
+        partials[o + 2u] = s_max[0].x;
+        partials[o + 3u] = s_max[0].y;
+        partials[o + 4u] = s_sum[0].x;
+        partials[o + 5u] = s_sum[0].y;
+        partials[o + 6u] = s_nan[0];
+        partials[o + 7u] = 0u;
+    }
+}
+
+@compute @workgroup_size(256)
+fn sum_f32(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    var s = 0.0;
+    var c = 0.0;
+    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+        let y = bitcast<f32>(src[p.base + i]) - c;
+        let t = s + y;
+        c = (t - s) - y;
+        s = t;
+    }
+    s_f[li] = s;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+        if (li < half) {
+            s_f[li] += s_f[li + half];
+        }
+        workgroupBarrier();
+    }
+    if (li == 0u) {
+        partials[p.out_base + wid.x] = bitcast<u32>(s_f[0]);
+    }
+}
+
+@compute @workgroup_size(256)
+fn histogram(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    for (var b = li; b < min(p.bins, 1024u); b += WG) {
+        atomicStore(&s_hist[b], 0u);
+    }
+    workgroupBarrier();
+    // More bins than fit in workgroup memory: count straight into the global histogram.
+    let local = p.bins <= 1024u;
+    let scale = f32(p.bins) / (p.hi - p.lo);
+    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+        let x = bitcast<f32>(src[p.base + i]);
+        // NaN fails both comparisons; values outside [lo, hi] are not counted.
+        if (x >= p.lo && x <= p.hi) {
+            let b = min(u32((x - p.lo) * scale), p.bins - 1u);
+            if (local) {
+                atomicAdd(&s_hist[b], 1u);
+            } else {
+                atomicAdd(&hist[b], 1u);
+            }
+        }
+    }
+    workgroupBarrier();
+    for (var b = li; b < p.bins && local; b += WG) {
+        let v = atomicLoad(&s_hist[b]);
+        if (v != 0u) {
+            atomicAdd(&hist[b], v);
+        }
+    }
+}
