@@ -13,6 +13,12 @@ override KIND: u32 = 1u;       // 0 bool, 1 unsigned, 2 signed, 3 float
 override EXP: u32 = 8u;        // float exponent bits
 override FRAC: u32 = 23u;      // float fraction bits
 
+// Shift amounts in override expressions must stay below 32 even on branches a dtype never
+// takes, so the per-width constants are built from clamped widths.
+override TOP: u32 = 1u << (min(BITS, 32u) - 1u);           // sign bit of a <= 32-bit element
+override ALL: u32 = (TOP - 1u) | TOP;                       // all bits of a <= 32-bit element
+override INF: u32 = ((1u << min(EXP, 8u)) - 1u) << min(FRAC, 23u);  // +inf, <= 32-bit floats
+
 const WG: u32 = 256u;
 
 struct Params {
@@ -22,8 +28,8 @@ struct Params {
     out_base: u32,  // first partial (in partials) this dispatch writes
     lo: f32,
     hi: f32,
-    pad0: u32,
-    pad1: u32,
+    scale: f32,     // bins / (hi - lo), computed on the host (WGSL division may be inexact)
+    pad: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
@@ -46,10 +52,9 @@ fn load_bits(i: u32) -> vec2<u32> {
     if (BITS == 32u) {
         return vec2<u32>(src[i], 0u);
     }
-    let per = 32u / BITS;
+    let per = 32u / min(BITS, 32u);
     let w = src[i / per];
-    let mask = (1u << BITS) - 1u;
-    return vec2<u32>((w >> ((i % per) * BITS)) & mask, 0u);
+    return vec2<u32>((w >> ((i % per) * BITS)) & ALL, 0u);
 }
 
 // Top bit of the element.
@@ -57,7 +62,7 @@ fn sign_of(v: vec2<u32>) -> bool {
     if (BITS == 64u) {
         return (v.y >> 31u) == 1u;
     }
-    return ((v.x >> (BITS - 1u)) & 1u) == 1u;
+    return (v.x & TOP) != 0u;
 }
 
 fn is_nan(v: vec2<u32>) -> bool {
@@ -68,21 +73,17 @@ fn is_nan(v: vec2<u32>) -> bool {
         let hi = v.y & 0x7fffffffu;
         return hi > 0x7ff00000u || (hi == 0x7ff00000u && v.x != 0u);
     }
-    let mag = v.x & ((1u << (BITS - 1u)) - 1u);
-    let inf = ((1u << EXP) - 1u) << FRAC;
-    return mag > inf;
+    return (v.x & (TOP - 1u)) > INF;
 }
 
 // An unsigned 64-bit key ordered like the values: integers offset by the sign bit, floats with
 // the sign-magnitude order folded (-0.0 sorts just below +0.0).
 fn key_of(v: vec2<u32>) -> vec2<u32> {
-    var top = vec2<u32>(1u << (BITS - 1u), 0u);
-    var all = vec2<u32>((1u << (BITS - 1u)) * 2u - 1u, 0u);
+    var top = vec2<u32>(TOP, 0u);
+    var all = vec2<u32>(ALL, 0u);
     if (BITS == 64u) {
         top = vec2<u32>(0u, 0x80000000u);
         all = vec2<u32>(0xffffffffu, 0xffffffffu);
-    } else if (BITS == 32u) {
-        all = vec2<u32>(0xffffffffu, 0u);
     }
     if (KIND == 2u) {
         return v ^ top;
@@ -115,8 +116,7 @@ fn widen(v: vec2<u32>) -> vec2<u32> {
         return vec2<u32>(v.x, select(0u, 0xffffffffu, sign_of(v)));
     }
     if (sign_of(v)) {
-        let ext = ~((1u << BITS) - 1u);
-        return vec2<u32>(v.x | ext, 0xffffffffu);
+        return vec2<u32>(v.x | ~ALL, 0xffffffffu);
     }
     return v;
 }
@@ -223,7 +223,7 @@ fn histogram(
     workgroupBarrier();
     // More bins than fit in workgroup memory: count straight into the global histogram.
     let local = p.bins <= 1024u;
-    let scale = f32(p.bins) / (p.hi - p.lo);
+    let scale = p.scale;
     for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
         let x = bitcast<f32>(src[p.base + i]);
         // NaN fails both comparisons; values outside [lo, hi] are not counted.

@@ -48,17 +48,20 @@ impl Pool {
     }
 
     /// The size class holding `bytes`: 256 bytes minimum, then four classes per power of two
-    /// (at most 25% slack), capped at the per-buffer limit.
+    /// (at most 25% slack), capped at the per-buffer limit (above it, internal single-buffer
+    /// allocations get exactly what they ask, rounded to words).
     pub fn class(&self, bytes: u64) -> u64 {
         if bytes <= 256 {
             return 256;
         }
         let top = 63 - (bytes - 1).leading_zeros();
         let step = (1u64 << top) / 4;
-        bytes
-            .div_ceil(step)
-            .saturating_mul(step)
-            .min(self.max_class)
+        let class = bytes.div_ceil(step).saturating_mul(step);
+        if bytes > self.max_class {
+            bytes.next_multiple_of(4)
+        } else {
+            class.min(self.max_class)
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

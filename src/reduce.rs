@@ -24,6 +24,7 @@ use std::sync::Mutex;
 use wgpu::util::DeviceExt;
 
 use crate::dtype::Kind;
+use crate::layout::Gather;
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -176,12 +177,25 @@ impl Tensor {
             })
             .collect();
         let out = match &bins {
-            Some(b) => gpu.upload(&ndarray::Array1::<u32>::zeros(b.count as usize))?,
+            Some(b) => {
+                let zeros = ndarray::Array1::<u32>::zeros(b.count as usize).into_dyn();
+                let t = Tensor::alloc_single(gpu, DType::U32, zeros.shape())?;
+                gpu.write_all(&[&t], &mut [Gather::new(zeros.view())])?;
+                t
+            }
             None => {
                 let total = groups.iter().map(|&g| g as usize).sum::<usize>() * words;
-                Tensor::alloc(gpu, DType::U32, &[total])?
+                Tensor::alloc_single(gpu, DType::U32, &[total])?
             }
         };
+        if out.inner.chunks.len() > 1 {
+            return Err(Error::TooLarge {
+                what: "reduction output",
+                limit: "max_storage_buffer_binding_size",
+                requested: out.size_in_bytes(),
+                max: gpu.shared.info.limits.max_storage_buffer_binding_size,
+            });
+        }
         let mut enc = device.create_command_encoder(&Default::default());
         let mut out_base = 0u32;
         for (p, &g) in pieces.iter().zip(&groups) {
@@ -192,6 +206,7 @@ impl Tensor {
             params[..4].copy_from_slice(&[p.len as u32, 0, count, out_base]);
             params[4] = lo.to_bits();
             params[5] = hi.to_bits();
+            params[6] = (count as f32 / (hi - lo)).to_bits();
             let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("tensorbridge reduce params"),
                 contents: bytemuck::cast_slice(&params),

@@ -78,6 +78,18 @@ impl Piece {
 impl Tensor {
     /// Allocates an uninitialised tensor (buffers from the pool).
     pub(crate) fn alloc(gpu: &Gpu, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        Self::alloc_chunked(gpu, dtype, shape, gpu.shared.max_chunk_bytes)
+    }
+
+    /// Allocates a small internal tensor (kernel outputs) in one buffer, whatever
+    /// [`crate::GpuOptions::max_chunk_bytes`] says; up to the device's own limits.
+    pub(crate) fn alloc_single(gpu: &Gpu, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let l = &gpu.shared.info.limits;
+        let limit = l.max_buffer_size.min(l.max_storage_buffer_binding_size) & !255;
+        Self::alloc_chunked(gpu, dtype, shape, limit)
+    }
+
+    fn alloc_chunked(gpu: &Gpu, dtype: DType, shape: &[usize], max_chunk: u64) -> Result<Tensor> {
         gpu.check()?;
         let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         let size = dtype.size_in_bytes();
@@ -91,7 +103,7 @@ impl Tensor {
             });
         };
         let shared = &gpu.shared;
-        let chunk_elems = (shared.max_chunk_bytes / size as u64) as usize;
+        let chunk_elems = (max_chunk / size as u64) as usize;
         let n_chunks = len.div_ceil(chunk_elems).max(1);
         let usage = match shared.path {
             crate::TransferPath::Mapped => {

@@ -1,0 +1,185 @@
+//! Statistics on the device against CPU references, for every dtype, on every adapter and path
+//! (tiny chunks included, so partials from many chunks combine).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::{Rng, bytes_of, cast_inputs, gpus, reference::cast_bits};
+use tensorbridge::{DType, Error, Gpu, Kind, Scalar, Tensor};
+
+/// Elements of `d` as f64 (exact for every dtype but 64-bit integers above 2^53).
+fn value(d: DType, bits: u64) -> f64 {
+    f64::from_bits(cast_bits(d, DType::F64, bits))
+}
+
+fn upload(gpu: &Gpu, d: DType, bits: &[u64]) -> Tensor {
+    gpu.upload_bytes(&bytes_of(d, bits), d, &[bits.len()])
+        .unwrap()
+}
+
+fn same(a: Scalar, b: Scalar) -> bool {
+    match (a, b) {
+        (Scalar::Float(x), Scalar::Float(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        _ => a == b,
+    }
+}
+
+/// (min, max, exact integer sum) the NumPy way.
+fn reference(d: DType, bits: &[u64]) -> (Scalar, Scalar, Option<Scalar>) {
+    let sext = |b: u64| ((b << (64 - d.bits())) as i64) >> (64 - d.bits());
+    match d.kind() {
+        Kind::Bool => (
+            Scalar::Bool(bits.iter().all(|&b| b != 0)),
+            Scalar::Bool(bits.iter().any(|&b| b != 0)),
+            Some(Scalar::UInt(bits.iter().filter(|&&b| b != 0).count() as u64)),
+        ),
+        Kind::UInt => (
+            Scalar::UInt(*bits.iter().min().unwrap()),
+            Scalar::UInt(*bits.iter().max().unwrap()),
+            Some(Scalar::UInt(
+                bits.iter().fold(0u64, |s, &b| s.wrapping_add(b)),
+            )),
+        ),
+        Kind::SInt => (
+            Scalar::Int(bits.iter().map(|&b| sext(b)).min().unwrap()),
+            Scalar::Int(bits.iter().map(|&b| sext(b)).max().unwrap()),
+            Some(Scalar::Int(
+                bits.iter().fold(0i64, |s, &b| s.wrapping_add(sext(b))),
+            )),
+        ),
+        Kind::Float => {
+            let v: Vec<f64> = bits.iter().map(|&b| value(d, b)).collect();
+            if v.iter().any(|x| x.is_nan()) {
+                return (Scalar::Float(f64::NAN), Scalar::Float(f64::NAN), None);
+            }
+            let mn = v.iter().copied().min_by(f64::total_cmp).unwrap();
+            let mx = v.iter().copied().max_by(f64::total_cmp).unwrap();
+            (Scalar::Float(mn), Scalar::Float(mx), None)
+        }
+    }
+}
+
+#[test]
+fn min_max_and_integer_sums_are_exact() {
+    for (name, gpu) in gpus() {
+        for d in DType::ALL {
+            let mut bits = cast_inputs(d, 5);
+            // Enough elements for several workgroups, and a NaN-free set for floats.
+            let mut rng = Rng(d as u64 + 1);
+            bits.extend((0..20_000).map(|_| common::valid_bits(d, rng.next())));
+            let finite: Vec<u64> = bits
+                .iter()
+                .copied()
+                .filter(|&b| !value(d, b).is_nan())
+                .collect();
+            for set in [&bits, &finite] {
+                let t = upload(&gpu, d, set);
+                let s = t.summary().unwrap();
+                let (mn, mx, sum) = reference(d, set);
+                assert!(same(s.min, mn), "{name} {d}: min {:?} vs {mn:?}", s.min);
+                assert!(same(s.max, mx), "{name} {d}: max {:?} vs {mx:?}", s.max);
+                if let Some(sum) = sum {
+                    assert_eq!(s.sum, sum, "{name} {d}");
+                    assert_eq!(s.mean, sum.as_f64() / set.len() as f64, "{name} {d}");
+                }
+                let nans = set.iter().filter(|&&b| value(d, b).is_nan()).count();
+                assert_eq!(s.nan_count, nans, "{name} {d}");
+                assert_eq!(s.count, set.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn float_sums_are_compensated() {
+    for (name, gpu) in gpus() {
+        for d in [DType::F16, DType::BF16, DType::F32, DType::F64] {
+            // Finite values over many magnitudes, both signs.
+            let mut rng = Rng(77);
+            let xs: Vec<f64> = (0..50_000)
+                .map(|i| {
+                    let m = (rng.next() % 2000) as f64 / 1000.0 - 1.0;
+                    m * 10f64.powi((i % 7) as i32 - 3)
+                })
+                .collect();
+            let bits: Vec<u64> = xs
+                .iter()
+                .map(|x| cast_bits(DType::F64, d, x.to_bits()))
+                .collect();
+            let t = upload(&gpu, d, &bits);
+            // The reference: elements as the device sees them (rounded to f32), summed in f64.
+            let exact: f64 = bits.iter().map(|&b| value(d, b) as f32 as f64).sum();
+            let magnitude: f64 = bits.iter().map(|&b| value(d, b).abs()).sum();
+            let Scalar::Float(sum) = t.sum().unwrap() else {
+                panic!("float sum")
+            };
+            assert!(
+                (sum - exact).abs() <= 1e-6 * magnitude,
+                "{name} {d}: {sum} vs {exact} (magnitude {magnitude})"
+            );
+            assert!((t.mean().unwrap() - exact / xs.len() as f64).abs() <= 1e-6 * magnitude);
+        }
+    }
+}
+
+/// The histogram rule of the kernel, in the same f32 arithmetic.
+fn reference_hist(xs: &[f32], bins: usize, lo: f64, hi: f64) -> Vec<u64> {
+    let (lo, hi) = (lo as f32, hi as f32);
+    let scale = bins as f32 / (hi - lo);
+    let mut counts = vec![0; bins];
+    for &x in xs {
+        if x >= lo && x <= hi {
+            counts[(((x - lo) * scale) as usize).min(bins - 1)] += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn histograms_match_the_reference() {
+    for (name, gpu) in gpus() {
+        for d in DType::ALL {
+            let mut rng = Rng(d as u64 + 9);
+            let mut bits = cast_inputs(d, 3);
+            bits.extend((0..30_000).map(|_| common::valid_bits(d, rng.next())));
+            let t = upload(&gpu, d, &bits);
+            let xs: Vec<f32> = bits.iter().map(|&b| value(d, b) as f32).collect();
+            for (bins, range) in [
+                (10, Some((-100.0, 100.0))),
+                (2000, Some((-1.0, 1.0))),
+                (7, None),
+            ] {
+                let h = match t.histogram(bins, range) {
+                    Ok(h) => h,
+                    // Auto range over NaN or inf is refused, like NumPy.
+                    Err(Error::InvalidOption { .. }) if range.is_none() => {
+                        let s = t.summary().unwrap();
+                        assert!(!s.min.as_f64().is_finite() || !s.max.as_f64().is_finite());
+                        continue;
+                    }
+                    Err(e) => panic!("{name} {d}: {e}"),
+                };
+                let (lo, hi) = (h.edges[0], h.edges[bins]);
+                assert_eq!(h.edges.len(), bins + 1);
+                assert_eq!(
+                    h.counts,
+                    reference_hist(&xs, bins, lo, hi),
+                    "{name} {d} {bins}"
+                );
+            }
+        }
+        // Edge cases: one value, empty, bad arguments.
+        let one = gpu.upload(&ndarray::arr1(&[5u8, 5, 5])).unwrap();
+        let h = one.histogram(2, None).unwrap();
+        assert_eq!((h.counts, h.edges), (vec![0, 3], vec![4.5, 5.0, 5.5]));
+        let empty = gpu.upload(&ndarray::Array1::<f32>::zeros(0)).unwrap();
+        assert_eq!(empty.histogram(3, None).unwrap().counts, [0, 0, 0]);
+        assert!(matches!(empty.min(), Err(Error::Empty { .. })));
+        assert_eq!(empty.sum().unwrap(), Scalar::Float(0.0));
+        assert!(empty.mean().unwrap().is_nan());
+        assert!(one.histogram(0, None).is_err());
+        assert!(one.histogram(3, Some((2.0, 1.0))).is_err());
+    }
+}
