@@ -101,7 +101,7 @@ fn float_sums_are_compensated() {
             let xs: Vec<f64> = (0..50_000)
                 .map(|i| {
                     let m = (rng.next() % 2000) as f64 / 1000.0 - 1.0;
-                    m * 10f64.powi((i % 7) as i32 - 3)
+                    m * 10f64.powi((i % 7) - 3)
                 })
                 .collect();
             let bits: Vec<u64> = xs
