@@ -142,6 +142,8 @@ pub(crate) struct Shared {
     pub byteswap: std::sync::OnceLock<crate::byteswap::ByteSwap>,
     /// The statistics kernels, compiled on first use.
     pub reduce: std::sync::OnceLock<crate::reduce::ReduceKernels>,
+    /// The quantization kernels, compiled on first use.
+    pub quant: std::sync::OnceLock<crate::quant::QuantKernels>,
     /// Set by the device-lost callback; every call checks it first.
     pub lost: Arc<Mutex<Option<String>>>,
     /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time
@@ -324,6 +326,7 @@ impl Gpu {
                 kernels,
                 byteswap: Default::default(),
                 reduce: Default::default(),
+                quant: Default::default(),
                 lost,
                 uncaptured,
                 stats: Default::default(),

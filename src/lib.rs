@@ -41,6 +41,7 @@ mod error;
 mod file;
 mod layout;
 mod pool;
+mod quant;
 mod readback;
 mod reduce;
 mod staging;
@@ -64,6 +65,7 @@ pub use file::{
     parse_npz_headers,
 };
 pub use pool::MemoryInfo;
+pub use quant::{QScheme, QTensor, QType, QuantSpec, quant_params};
 pub use reduce::{Histogram, Scalar, Summary};
 pub use stats::{PhaseTimes, Stats};
 #[cfg(not(target_arch = "wasm32"))]

@@ -24,7 +24,6 @@ use std::sync::Mutex;
 use wgpu::util::DeviceExt;
 
 use crate::dtype::Kind;
-use crate::layout::Gather;
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -177,12 +176,7 @@ impl Tensor {
             })
             .collect();
         let out = match &bins {
-            Some(b) => {
-                let zeros = ndarray::Array1::<u32>::zeros(b.count as usize).into_dyn();
-                let t = Tensor::alloc_single(gpu, DType::U32, zeros.shape())?;
-                gpu.write_all(&[&t], &mut [Gather::new(zeros.view())])?;
-                t
-            }
+            Some(b) => gpu.upload_single(&vec![0u32; b.count as usize])?,
             None => {
                 let total = groups.iter().map(|&g| g as usize).sum::<usize>() * words;
                 Tensor::alloc_single(gpu, DType::U32, &[total])?

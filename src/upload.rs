@@ -68,6 +68,15 @@ impl Gpu {
         Ok(tensor)
     }
 
+    /// Uploads a small internal array (kernel inputs or outputs) into one buffer, whatever the
+    /// configured chunk size.
+    pub(crate) fn upload_single<T: Element>(&self, data: &[T]) -> Result<Tensor> {
+        let t = Tensor::alloc_single(self, T::DTYPE, &[data.len()])?;
+        let view = ArrayView1::from(data).into_dyn();
+        self.write_all(&[&t], &mut [Gather::new(view)])?;
+        Ok(t)
+    }
+
     /// Writes all of the gathered elements into the tensors by this device's transfer path: one
     /// map wait and one submission for the whole batch (per staging buffer on the staged path).
     pub(crate) fn write_all<T: bytemuck::NoUninit>(

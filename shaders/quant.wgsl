@@ -1,0 +1,127 @@
+// Quantization of f32 tensors to int8/uint8 and back (Tensor::quantize, QTensor::dequantize).
+//
+// * `channel_extremes`: per-channel min and max (NaN skipped) as order-preserving u32 keys,
+//   merged with atomics; each invocation scans a contiguous run and flushes once per channel.
+// * `quantize`: q = clamp(round_half_even(x * inv_scale[c]) + zp[c], qmin, qmax), four
+//   elements per output word; NaN gives the zero point.
+// * `dequantize`: x = f32(q - zp[c]) * scale[c].
+//
+// The channel of element i is (i / inner) % channels (per-tensor: one channel).
+
+struct Params {
+    n: u32,          // elements in this dispatch
+    src_base: u32,   // first element, counted in the bound source chunk
+    dst_base: u32,   // first element, counted in the bound destination chunk
+    first: u32,      // first element, counted in the whole tensor (for channels)
+    inner: u32,      // elements per step of the quantization axis
+    channels: u32,
+    qmin: i32,
+    qmax: i32,
+    row: u32,        // invocations per grid row
+    signed_q: u32,   // 1 for int8
+    pad0: u32,
+    pad1: u32,
+}
+
+struct Channel {
+    scale: f32,
+    inv_scale: f32,
+    zero_point: f32,
+    pad: f32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read_write> keys: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read> qp: array<Channel>;
+@group(0) @binding(4) var<storage, read_write> dst: array<u32>;
+
+const RUN: u32 = 64u;
+
+fn channel_of(i: u32) -> u32 {
+    return ((p.first + i) / p.inner) % p.channels;
+}
+
+fn key_of(x: f32) -> u32 {
+    let b = bitcast<u32>(x);
+    return select(b | 0x80000000u, ~b, (b >> 31u) == 1u);
+}
+
+fn invocation(g: vec3<u32>) -> u32 {
+    return g.y * p.row + g.x;
+}
+
+@compute @workgroup_size(256)
+fn channel_extremes(@builtin(global_invocation_id) g: vec3<u32>) {
+    let start = invocation(g) * RUN;
+    if (start >= p.n) {
+        return;
+    }
+    let end = min(start + RUN, p.n);
+    var c = channel_of(start);
+    var lo = 0xffffffffu;
+    var hi = 0u;
+    for (var i = start; i < end; i++) {
+        let ci = channel_of(i);
+        if (ci != c) {
+            if (lo <= hi) {
+                atomicMin(&keys[2u * c], lo);
+                atomicMax(&keys[2u * c + 1u], hi);
+            }
+            c = ci;
+            lo = 0xffffffffu;
+            hi = 0u;
+        }
+        let x = bitcast<f32>(src[p.src_base + i]);
+        if (x == x) {
+            let k = key_of(x);
+            lo = min(lo, k);
+            hi = max(hi, k);
+        }
+    }
+    if (lo <= hi) {
+        atomicMin(&keys[2u * c], lo);
+        atomicMax(&keys[2u * c + 1u], hi);
+    }
+}
+
+fn quantize_one(i: u32) -> u32 {
+    let x = bitcast<f32>(src[p.src_base + i]);
+    let ch = qp[channel_of(i)];
+    var v = ch.zero_point;
+    if (x == x) {
+        v = clamp(round(x * ch.inv_scale) + ch.zero_point, f32(p.qmin), f32(p.qmax));
+    }
+    return u32(i32(v)) & 0xffu;
+}
+
+@compute @workgroup_size(256)
+fn quantize(@builtin(global_invocation_id) g: vec3<u32>) {
+    let w = invocation(g);
+    let first = w * 4u;
+    if (first >= p.n) {
+        return;
+    }
+    var word = 0u;
+    for (var k = 0u; k < 4u; k++) {
+        if (first + k < p.n) {
+            word |= quantize_one(first + k) << (8u * k);
+        }
+    }
+    dst[p.dst_base / 4u + w] = word;
+}
+
+@compute @workgroup_size(256)
+fn dequantize(@builtin(global_invocation_id) g: vec3<u32>) {
+    let i = invocation(g);
+    if (i >= p.n) {
+        return;
+    }
+    let e = p.src_base + i;
+    var q = i32((src[e / 4u] >> (8u * (e % 4u))) & 0xffu);
+    if (p.signed_q == 1u && q >= 128) {
+        q -= 256;
+    }
+    let ch = qp[channel_of(i)];
+    dst[p.dst_base + i] = bitcast<u32>(f32(q - i32(ch.zero_point)) * ch.scale);
+}

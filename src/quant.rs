@@ -1,0 +1,458 @@
+//! Quantization on the device (seed 003's FP32 → INT8 for edge deployment):
+//! [`Tensor::quantize`] and [`QTensor::dequantize`], with `shaders/quant.wgsl`.
+//!
+//! The formulas, all in f32 with correctly rounded operations, so the CPU reference in the
+//! tests matches bit for bit:
+//!
+//! * **Range.** min and max per tensor or per channel, NaN skipped, computed on the device
+//!   (a reduction with atomics). Affine ranges are widened to include 0.
+//! * **Parameters** (from the device's min and max, a few f32 operations per channel on the
+//!   host, since WGSL division need not be correctly rounded):
+//!   - affine: `scale = (max - min) / (qmax - qmin)`, `zero_point = clamp(qmin -
+//!     round_half_even(min / scale), qmin, qmax)`
+//!   - symmetric: `scale = max(|min|, |max|) / 127`, `zero_point` 0 (int8) or 128 (uint8); codes
+//!     stay within zero_point ± 127.
+//!   - a scale of 0 (a constant-zero channel) becomes 1.
+//! * **Quantize:** `q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax)` with
+//!   `inv_scale = 1 / scale` rounded to f32 once; NaN → zero_point, ±inf saturate.
+//! * **Dequantize:** `x' = f32(q - zero_point) * scale`.
+//!
+//! Error bound: for x inside the channel's range, `|x - x'| <= scale / 2` plus a few f32
+//! rounding steps (at most about `2^-22 * |x|`). Outside the range, values saturate to the
+//! range end.
+
+use wgpu::util::DeviceExt;
+
+use crate::sync::block_on;
+use crate::{DType, Error, Gpu, Result, Tensor};
+
+/// Signed or unsigned 8-bit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QType {
+    /// int8, codes -128..=127.
+    I8,
+    /// uint8, codes 0..=255.
+    U8,
+}
+
+/// Affine (scale and zero point) or symmetric (zero point fixed at the code for 0.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QScheme {
+    /// `x ≈ (q - zero_point) * scale`, the range [min, max] (widened to include 0).
+    Affine,
+    /// `x ≈ (q - zero_point) * scale` with zero_point 0 (int8) or 128 (uint8).
+    Symmetric,
+}
+
+/// How to quantize: code type, scheme, per-tensor or per-axis, and optional given parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantSpec {
+    /// int8 or uint8.
+    pub qtype: QType,
+    /// Affine or symmetric.
+    pub scheme: QScheme,
+    /// `None`: one scale for the tensor. `Some(k)`: one per index along axis k.
+    pub axis: Option<usize>,
+    /// Given (scale, zero_point) per channel instead of computing them from min and max.
+    pub params: Option<(Vec<f32>, Vec<i32>)>,
+}
+
+impl QuantSpec {
+    /// Per-tensor int8 affine: the common default.
+    pub fn int8() -> Self {
+        QuantSpec {
+            qtype: QType::I8,
+            scheme: QScheme::Affine,
+            axis: None,
+            params: None,
+        }
+    }
+}
+
+/// A quantized tensor: 8-bit codes on the device plus per-channel scale and zero point.
+#[derive(Debug, Clone)]
+pub struct QTensor {
+    /// The codes (dtype i8 or u8), same shape as the source.
+    pub codes: Tensor,
+    /// One scale per channel (one for per-tensor).
+    pub scale: Vec<f32>,
+    /// One zero point per channel.
+    pub zero_point: Vec<i32>,
+    /// The quantization axis, or `None` for per-tensor.
+    pub axis: Option<usize>,
+}
+
+impl QType {
+    /// (qmin, qmax).
+    pub fn range(self) -> (i32, i32) {
+        match self {
+            QType::I8 => (-128, 127),
+            QType::U8 => (0, 255),
+        }
+    }
+
+    fn dtype(self) -> DType {
+        match self {
+            QType::I8 => DType::I8,
+            QType::U8 => DType::U8,
+        }
+    }
+}
+
+/// Scale and zero point from a channel's min and max, exactly as documented above.
+pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, i32) {
+    let (qmin, qmax) = qtype.range();
+    let (scale, zp) = match scheme {
+        QScheme::Affine => {
+            let (lo, hi) = (min.min(0.0), max.max(0.0));
+            let scale = (hi - lo) / (qmax - qmin) as f32;
+            let scale = if scale > 0.0 && scale.is_finite() {
+                scale
+            } else {
+                1.0
+            };
+            let zp = (qmin as f32 - (lo / scale).round_ties_even()).clamp(qmin as f32, qmax as f32);
+            (scale, zp as i32)
+        }
+        QScheme::Symmetric => {
+            let amax = min.abs().max(max.abs());
+            let scale = amax / 127.0;
+            let scale = if scale > 0.0 && scale.is_finite() {
+                scale
+            } else {
+                1.0
+            };
+            (scale, if qtype == QType::I8 { 0 } else { 128 })
+        }
+    };
+    (scale, zp)
+}
+
+/// The compiled kernels of one device.
+pub(crate) struct QuantKernels {
+    module: wgpu::ShaderModule,
+    pipelines: std::sync::Mutex<std::collections::HashMap<&'static str, wgpu::ComputePipeline>>,
+}
+
+impl QuantKernels {
+    pub fn new(device: &wgpu::Device) -> Self {
+        QuantKernels {
+            module: device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("tensorbridge quant"),
+                source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/quant.wgsl").into()),
+            }),
+            pipelines: Default::default(),
+        }
+    }
+
+    fn pipeline(&self, device: &wgpu::Device, entry: &'static str) -> wgpu::ComputePipeline {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(entry)
+            .or_insert_with(|| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &self.module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .clone()
+    }
+}
+
+/// One kernel launch over the element range of a source and a destination tensor, split at both
+/// tensors' chunk boundaries.
+struct Launch<'a> {
+    entry: &'static str,
+    src: &'a Tensor,
+    /// (binding, buffer) extras: the keys or the channel parameters.
+    extra: Vec<(u32, &'a wgpu::Buffer)>,
+    dst: Option<&'a Tensor>,
+    inner: u32,
+    channels: u32,
+    qtype: QType,
+    /// Elements per invocation (grid size).
+    per: u64,
+}
+
+impl Launch<'_> {
+    fn run(&self, gpu: &Gpu) -> Result<()> {
+        let device = &gpu.shared.device;
+        let kernels = gpu.shared.quant.get_or_init(|| QuantKernels::new(device));
+        let pipeline = kernels.pipeline(device, self.entry);
+        let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
+        let si = &self.src.inner;
+        let dst_chunk = self.dst.map_or(usize::MAX, |d| d.inner.chunk_elems);
+        let (qmin, qmax) = self.qtype.range();
+        let mut enc = device.create_command_encoder(&Default::default());
+        let mut uniforms = Vec::new();
+        let mut start = 0;
+        while start < self.src.len() {
+            let (sc, dc) = (start / si.chunk_elems, start / dst_chunk);
+            let end = self
+                .src
+                .len()
+                .min((sc + 1) * si.chunk_elems)
+                .min((dc + 1).saturating_mul(dst_chunk));
+            let n = (end - start) as u64;
+            let (x, y) = crate::cast::grid(n.div_ceil(self.per).div_ceil(256), max_dim);
+            let params: [u32; 12] = [
+                n as u32,
+                (start - sc * si.chunk_elems) as u32,
+                (start - dc.saturating_mul(dst_chunk).min(start)) as u32,
+                start as u32,
+                self.inner,
+                self.channels,
+                qmin as u32,
+                qmax as u32,
+                x * 256,
+                (self.qtype == QType::I8) as u32,
+                0,
+                0,
+            ];
+            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("tensorbridge quant params"),
+                contents: bytemuck::cast_slice(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+            let mut entries = vec![
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: si.chunks[sc].as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: uniform.as_entire_binding(),
+                },
+            ];
+            for &(binding, buffer) in &self.extra {
+                entries.push(wgpu::BindGroupEntry {
+                    binding,
+                    resource: buffer.as_entire_binding(),
+                });
+            }
+            if let Some(d) = self.dst {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: d.inner.chunks[dc].as_entire_binding(),
+                });
+            }
+            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            });
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(x, y, 1);
+            drop(pass);
+            uniforms.push(uniform);
+            start = end;
+        }
+        gpu.queue().submit([enc.finish()]);
+        gpu.check()
+    }
+}
+
+impl Tensor {
+    /// (inner, channels) of a quantization axis, checked.
+    fn channels(&self, axis: Option<usize>) -> Result<(u32, u32)> {
+        let too_big = || Error::TooLarge {
+            what: "quantized tensor",
+            limit: "2^32 elements",
+            requested: self.len() as u64,
+            max: u32::MAX as u64,
+        };
+        if self.len() > u32::MAX as usize {
+            return Err(too_big());
+        }
+        match axis {
+            None => Ok((self.len().max(1) as u32, 1)),
+            Some(k) if k < self.ndim() => {
+                let inner: usize = self.shape()[k + 1..].iter().product();
+                Ok((inner.max(1) as u32, self.shape()[k].max(1) as u32))
+            }
+            Some(k) => Err(Error::InvalidOption {
+                name: "axis",
+                value: k.to_string(),
+                reason: format!("the tensor has {} axes", self.ndim()),
+            }),
+        }
+    }
+
+    /// Per-channel (min, max), NaN skipped, from the device. Channels with no finite value
+    /// report (0, 0).
+    pub fn channel_min_max(&self, axis: Option<usize>) -> Result<Vec<(f32, f32)>> {
+        let x = self.cast(DType::F32)?;
+        let (inner, channels) = self.channels(axis)?;
+        let keys: Vec<u32> = (0..channels).flat_map(|_| [u32::MAX, 0]).collect();
+        let keys = x.gpu().upload_single(&keys)?;
+        if keys.buffers().len() > 1 {
+            return Err(Error::TooLarge {
+                what: "per-channel keys",
+                limit: "max_chunk_bytes",
+                requested: keys.size_in_bytes(),
+                max: x.gpu().info().max_chunk_bytes,
+            });
+        }
+        if !x.is_empty() {
+            Launch {
+                entry: "channel_extremes",
+                src: &x,
+                extra: vec![(2, &keys.buffers()[0])],
+                dst: None,
+                inner,
+                channels,
+                qtype: QType::I8,
+                per: 64,
+            }
+            .run(x.gpu())?;
+        }
+        let k = keys.to_array::<u32>()?;
+        let unkey = |k: u32| f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k });
+        Ok(k.as_slice()
+            .expect("standard layout")
+            .chunks(2)
+            .map(|c| {
+                if c[0] > c[1] {
+                    (0.0, 0.0)
+                } else {
+                    (unkey(c[0]), unkey(c[1]))
+                }
+            })
+            .collect())
+    }
+
+    /// Quantizes to 8-bit codes on the device (float dtypes; others are cast to f32 first).
+    ///
+    /// ```
+    /// use tensorbridge::{QuantSpec, QScheme, QType};
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let w = gpu.upload(&ndarray::arr2(&[[-1.0f32, 0.0, 0.5], [2.0, -4.0, 8.0]]))?;
+    /// let q = w.quantize(&QuantSpec { axis: Some(0), ..QuantSpec::int8() })?;
+    /// assert_eq!(q.scale.len(), 2);
+    /// let back = q.dequantize()?.to_array::<f32>()?;
+    /// let orig = w.to_array::<f32>()?;
+    /// for (c, (a, b)) in orig.outer_iter().zip(back.outer_iter()).enumerate() {
+    ///     for (x, y) in a.iter().zip(b.iter()) {
+    ///         assert!((x - y).abs() <= q.scale[c] / 2.0 * 1.001);
+    ///     }
+    /// }
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn quantize(&self, spec: &QuantSpec) -> Result<QTensor> {
+        let (inner, channels) = self.channels(spec.axis)?;
+        let (scale, zero_point) = match &spec.params {
+            Some((s, z)) => {
+                if s.len() != channels as usize || z.len() != channels as usize {
+                    return Err(Error::ShapeMismatch {
+                        expected: vec![channels as usize],
+                        got: vec![s.len(), z.len()],
+                    });
+                }
+                if s.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
+                    return Err(Error::InvalidOption {
+                        name: "scale",
+                        value: format!("{s:?}"),
+                        reason: "scales must be finite and positive".into(),
+                    });
+                }
+                (s.clone(), z.clone())
+            }
+            None => self
+                .channel_min_max(spec.axis)?
+                .into_iter()
+                .map(|(lo, hi)| quant_params(spec.qtype, spec.scheme, lo, hi))
+                .unzip(),
+        };
+        let x = self.cast(DType::F32)?;
+        let gpu = x.gpu();
+        let table = channel_table(gpu, &scale, &zero_point)?;
+        let codes = Tensor::alloc(gpu, spec.qtype.dtype(), self.shape())?;
+        if !x.is_empty() {
+            Launch {
+                entry: "quantize",
+                src: &x,
+                extra: vec![(3, &table)],
+                dst: Some(&codes),
+                inner,
+                channels,
+                qtype: spec.qtype,
+                per: 4,
+            }
+            .run(gpu)?;
+        }
+        Ok(QTensor {
+            codes,
+            scale,
+            zero_point,
+            axis: spec.axis,
+        })
+    }
+}
+
+/// The per-channel parameter table the kernels read: (scale, 1/scale, zero point, 0).
+fn channel_table(gpu: &Gpu, scale: &[f32], zp: &[i32]) -> Result<wgpu::Buffer> {
+    let rows: Vec<[f32; 4]> = scale
+        .iter()
+        .zip(zp)
+        .map(|(&s, &z)| [s, 1.0 / s, z as f32, 0.0])
+        .collect();
+    let bytes: &[u8] = bytemuck::cast_slice(&rows);
+    let limit = gpu.shared.info.limits.max_storage_buffer_binding_size;
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            what: "per-channel parameters",
+            limit: "max_storage_buffer_binding_size",
+            requested: bytes.len() as u64,
+            max: limit,
+        });
+    }
+    Ok(gpu
+        .shared
+        .device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("tensorbridge quant channels"),
+            contents: bytes,
+            usage: wgpu::BufferUsages::STORAGE,
+        }))
+}
+
+impl QTensor {
+    /// Back to f32 on the device: `f32(q - zero_point) * scale`.
+    pub fn dequantize(&self) -> Result<Tensor> {
+        let q = &self.codes;
+        let gpu = q.gpu();
+        let (inner, channels) = q.channels(self.axis)?;
+        let table = channel_table(gpu, &self.scale, &self.zero_point)?;
+        let out = Tensor::alloc(gpu, DType::F32, q.shape())?;
+        if !q.is_empty() {
+            let qtype = if q.dtype() == DType::I8 {
+                QType::I8
+            } else {
+                QType::U8
+            };
+            Launch {
+                entry: "dequantize",
+                src: q,
+                extra: vec![(3, &table)],
+                dst: Some(&out),
+                inner,
+                channels,
+                qtype,
+                per: 1,
+            }
+            .run(gpu)?;
+        }
+        Ok(out)
+    }
+
+    /// The codes read back (blocking, native only), as i32 whatever the code type.
+    pub fn codes_i32(&self) -> Result<ndarray::ArrayD<i32>> {
+        block_on("QTensor::codes_i32", "", || self.codes.read_as::<i32>())?
+    }
+}
