@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::bench;
+use crate::{bench, files};
 use tensorbridge::{Gpu, GpuOptions};
 
 /// Move arrays onto a GPU and back, and show where the time goes.
@@ -23,6 +23,16 @@ enum Command {
     /// Time upload, readback and casts next to memcpy and a GPU buffer copy measured in the same
     /// run, and print GB/s and ratios. Example: `tensorbridge bench --sizes 4K,64M`.
     Bench(bench::Args),
+    /// Convert between .npy, .npz and .safetensors, casting every array on the device.
+    /// Example: `tensorbridge convert weights.npz weights.safetensors --to bf16`.
+    Convert(files::ConvertArgs),
+    /// For each array: dtype, shape, min, max, mean and a histogram, computed on the device.
+    /// Example: `tensorbridge stats model.safetensors --bins 30 --plot hist.png`.
+    Stats(files::StatsArgs),
+    /// Quantize the float arrays of a file to int8/uint8 on the device; writes codes plus
+    /// <name>.scale and <name>.zero_point. Example: `tensorbridge quantize w.npz q.npz --int8
+    /// --per-axis 0`.
+    Quantize(files::QuantizeArgs),
 }
 
 /// Parses the arguments and runs the command; exits with status 1 on error.
@@ -31,6 +41,9 @@ pub fn main() {
     let result = match cli.command {
         Command::Info => info(),
         Command::Bench(args) => bench::run(&args),
+        Command::Convert(args) => files::convert(&args),
+        Command::Stats(args) => files::stats(&args),
+        Command::Quantize(args) => files::quantize(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
