@@ -1,9 +1,12 @@
 //! The `tensorbridge` command line: convert, stats, quantize, bench --json/--plot, and errors.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::scratch;
 use tensorbridge::{DType, Gpu, QuantSpec};
 
 fn run(args: &[&str]) -> (bool, String, String) {
@@ -24,13 +27,6 @@ fn fixture(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tb-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{edge_and_random_bits, gpus, valid_bits};
+use common::{edge_and_random_bits, gpus, scratch, valid_bits};
 use tensorbridge::{DType, Error, Gpu, LoadOptions, SaveOptions, Tensor};
 
 fn fixtures() -> PathBuf {
@@ -29,14 +29,6 @@ fn bf16_opts() -> LoadOptions {
     LoadOptions {
         void2_as_bf16: true,
     }
-}
-
-/// A fresh scratch directory.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tb-files-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]

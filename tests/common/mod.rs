@@ -222,3 +222,11 @@ pub fn valid_bits(d: DType, bits: u64) -> u64 {
         w => bits & ((1u64 << w) - 1),
     }
 }
+
+/// A fresh, empty scratch directory for one test.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tb-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ndarray::{Array1, ArrayD};
 use tensorbridge::{DType, Gpu, GpuOptions, Result, Tensor, TransferPath};
 
-use crate::report::{Fit, Gains, Report, Row};
+use crate::report::{Files, Fit, Gains, Report, Row};
 
 /// Options of `tensorbridge bench`.
 #[derive(clap::Args)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// Skip the casts.
     #[arg(long)]
     no_casts: bool,
+    /// Size of the .npy for the load + save against `cp` section (0 skips it).
+    #[arg(long, default_value = "512M")]
+    file_size: String,
     /// Also print the report as JSON to stdout (after the table) — or only JSON with --quiet.
     #[arg(long)]
     json: bool,
@@ -246,6 +249,54 @@ fn overlap_gain(gpu: &Gpu) -> Result<(Duration, Duration)> {
     Ok((sequential, overlapped))
 }
 
+/// Load plus save of an .npy of `bytes` against `cp` of the same file, all with a warm page
+/// cache, in the system temp directory. Returns (cp, load, save).
+fn files_vs_cp(gpu: &Gpu, bytes: usize) -> Result<(Duration, Duration, Duration)> {
+    let dir = std::env::temp_dir().join(format!("tensorbridge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| file_error(&dir, e))?;
+    let (src, copy, saved) = (dir.join("a.npy"), dir.join("b.npy"), dir.join("c.npy"));
+    let result = (|| {
+        let n = bytes / 4;
+        gpu.upload_bytes(&bytes_for(DType::F32, n), DType::F32, &[n])?
+            .save_npy(&src)?;
+        let cp = time(3, || {
+            let status = std::process::Command::new("cp")
+                .arg(&src)
+                .arg(&copy)
+                .status()
+                .map_err(|e| file_error(&copy, e))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(file_error(&copy, format!("cp failed: {status}")))
+            }
+        })?;
+        let mut loaded = None;
+        let load = time(3, || {
+            loaded = Some(gpu.load_npy(&src)?);
+            gpu.synchronize()
+        })?;
+        let t = loaded.expect("loaded");
+        let save = time(3, || t.save_npy(&saved))?;
+        if std::fs::read(&saved).ok() != std::fs::read(&src).ok() {
+            return Err(file_error(
+                &saved,
+                "the saved file differs from the loaded one",
+            ));
+        }
+        Ok((cp, load, save))
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn file_error(path: &std::path::Path, e: impl std::fmt::Display) -> tensorbridge::Error {
+    tensorbridge::Error::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
 pub fn run(args: &Args) -> Result<()> {
     let gpu = Gpu::new()?;
     let sizes: Vec<usize> = if !args.sizes.is_empty() {
@@ -268,9 +319,10 @@ pub fn run(args: &Args) -> Result<()> {
         .iter()
         .map(|d| d.parse::<DType>())
         .collect::<Result<Vec<_>>>()?;
+    let file_bytes = parse_size(&args.file_size).unwrap_or(0);
     let mut progress = Progress {
         done: 0,
-        total: sizes.len() * dtypes.len() + 2,
+        total: sizes.len() * dtypes.len() + 2 + (file_bytes > 0) as usize,
         tty: std::io::stderr().is_terminal() && !args.quiet,
     };
     let mut rows = Vec::new();
@@ -301,6 +353,12 @@ pub fn run(args: &Args) -> Result<()> {
     };
     progress.step("async overlap 16 x 4 MiB");
     let overlap = overlap_gain(&gpu)?;
+    let files = if file_bytes > 0 {
+        progress.step("npy load + save vs cp");
+        Some(files_vs_cp(&gpu, file_bytes)?)
+    } else {
+        None
+    };
     progress.finish();
     let info = gpu.info();
     let report = Report {
@@ -311,6 +369,7 @@ pub fn run(args: &Args) -> Result<()> {
         rows,
         gains: Gains::new(batching, staged, overlap),
         stats: stats.into(),
+        files: files.map(|(cp, load, save)| Files::new(file_bytes, cp, load, save)),
     };
     if !args.quiet {
         report.print();

@@ -168,6 +168,30 @@ impl Gains {
     }
 }
 
+/// Load + save of an .npy against `cp` of the same file.
+#[derive(Serialize)]
+pub struct Files {
+    pub bytes: u64,
+    pub cp_s: f64,
+    pub load_s: f64,
+    pub save_s: f64,
+    /// (load + save) ÷ cp; the goal is at most 1.5.
+    pub ratio_to_cp: f64,
+}
+
+impl Files {
+    pub fn new(bytes: usize, cp: Duration, load: Duration, save: Duration) -> Files {
+        let s = |d: Duration| d.as_secs_f64();
+        Files {
+            bytes: bytes as u64,
+            cp_s: s(cp),
+            load_s: s(load),
+            save_s: s(save),
+            ratio_to_cp: (s(load) + s(save)) / s(cp),
+        }
+    }
+}
+
 /// [`PhaseTimes`] in seconds, for JSON.
 #[derive(Serialize)]
 pub struct Phases {
@@ -220,6 +244,7 @@ pub struct Report {
     pub fits: Vec<Fit>,
     pub gains: Gains,
     pub stats: StatsJson,
+    pub files: Option<Files>,
 }
 
 /// 4K, 256M, 1G and so on.
@@ -326,6 +351,16 @@ impl Report {
             dur(g.overlapped_16x4m_s),
             g.overlap_gain
         );
+        if let Some(f) = &self.files {
+            println!(
+                "\nfiles, {} .npy (warm page cache): cp {}, load {} + save {} = {:.2}× cp",
+                size_label(f.bytes),
+                dur(f.cp_s),
+                dur(f.load_s),
+                dur(f.save_s),
+                f.ratio_to_cp
+            );
+        }
         println!("\nwhere the time went (Gpu::stats over the size sweep; phases may overlap)");
         println!(
             "{:>9} {:>7} {:>10} {:>11} {:>11} {:>11} {:>11}",
