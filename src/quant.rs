@@ -1,25 +1,7 @@
 //! Quantization on the device (seed 003's FP32 → INT8 for edge deployment):
 //! [`Tensor::quantize`] and [`QTensor::dequantize`], with `shaders/quant.wgsl`.
 //!
-//! The formulas, all in f32 with correctly rounded operations, so the CPU reference in the
-//! tests matches bit for bit:
-//!
-//! * **Range.** min and max per tensor or per channel, NaN skipped, computed on the device
-//!   (a reduction with atomics). Affine ranges are widened to include 0.
-//! * **Parameters** (from the device's min and max, a few f32 operations per channel on the
-//!   host, since WGSL division need not be correctly rounded):
-//!   - affine: `scale = (max - min) / (qmax - qmin)`, `zero_point = clamp(qmin -
-//!     round_half_even(min / scale), qmin, qmax)`
-//!   - symmetric: `scale = max(|min|, |max|) / 127`, `zero_point` 0 (int8) or 128 (uint8); codes
-//!     stay within zero_point ± 127.
-//!   - a scale of 0 (a constant-zero channel) becomes 1.
-//! * **Quantize:** `q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax)` with
-//!   `inv_scale = 1 / scale` rounded to f32 once; NaN → zero_point, ±inf saturate.
-//! * **Dequantize:** `x' = f32(q - zero_point) * scale`.
-//!
-//! Error bound: for x inside the channel's range, `|x - x'| <= scale / 2` plus a few f32
-//! rounding steps (at most about `2^-22 * |x|`). Outside the range, values saturate to the
-//! range end.
+//! The formulas and error bounds are documented on [`QuantSpec`].
 
 use wgpu::util::DeviceExt;
 
@@ -45,6 +27,26 @@ pub enum QScheme {
 }
 
 /// How to quantize: code type, scheme, per-tensor or per-axis, and optional given parameters.
+///
+/// The formulas, all in f32 with correctly rounded operations, so the CPU reference in the
+/// tests matches bit for bit:
+///
+/// * **Range.** min and max per tensor or per channel, NaN skipped, computed on the device
+///   (a reduction with atomics). Affine ranges are widened to include 0.
+/// * **Parameters** (from the device's min and max, a few f32 operations per channel on the
+///   host, since WGSL division need not be correctly rounded):
+///   - affine: `scale = (max - min) / (qmax - qmin)`, `zero_point = clamp(qmin -
+///     round_half_even(min / scale), qmin, qmax)`
+///   - symmetric: `scale = max(|min|, |max|) / 127`, `zero_point` 0 (int8) or 128 (uint8); codes
+///     stay within zero_point ± 127.
+///   - a scale of 0 (a constant-zero channel) becomes 1.
+/// * **Quantize:** `q = clamp(round_half_even(x * inv_scale) + zero_point, qmin, qmax)` with
+///   `inv_scale = 1 / scale` rounded to f32 once; NaN → zero_point, ±inf saturate.
+/// * **Dequantize:** `x' = f32(q - zero_point) * scale`.
+///
+/// Error bound: for x inside the channel's range, `|x - x'| <= scale / 2` plus a few f32
+/// rounding steps (at most about `2^-22 * |x|`). Outside the range, values saturate to the
+/// range end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantSpec {
     /// int8 or uint8.

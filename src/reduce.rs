@@ -1,22 +1,7 @@
 //! Statistics on the device: [`Tensor::min`], `max`, `sum`, `mean` and `histogram`, for every
 //! dtype, reading back only a few words per workgroup (`shaders/reduce.wgsl`).
 //!
-//! Precision:
-//! * **min / max** are exact for every dtype (f64 and 64-bit integers included, with no f64
-//!   hardware): elements are compared as order-preserving 64-bit keys. A NaN anywhere makes
-//!   both NaN, like `np.min`/`np.max`. -0.0 counts as smaller than +0.0.
-//! * **sum** of bool and integer dtypes is exact, in 64-bit two's complement (wrapping on
-//!   overflow, like NumPy's int64/uint64 sums). Float sums accumulate in f32 with Kahan
-//!   compensation per invocation, a tree within each workgroup, and f64 across workgroups.
-//!   f16, bf16 and f32 elements enter exactly; f64 elements are first rounded to f32 on the
-//!   device, so an f64 sum carries about 7 significant digits of each element (relative error
-//!   around 1e-7 of the sum of magnitudes, plus compensation error).
-//! * **mean** is the sum above divided by the count in f64.
-//! * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), the last
-//!   bin closed; NaN and values outside the range are not counted. Elements are compared in
-//!   f32 (integers above 2^24 and f64 values are rounded first), so a value within f32
-//!   rounding of a bin edge can land in the neighbouring bin compared with NumPy's f64
-//!   arithmetic. At most 2^32 - 1 elements per bin.
+//! The precision of each statistic is documented on [`Summary`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -64,6 +49,23 @@ impl std::fmt::Display for Scalar {
 }
 
 /// Min, max, sum, mean and NaN count of a tensor, from one pass (plus one for float sums).
+///
+/// Precision:
+/// * **min / max** are exact for every dtype (f64 and 64-bit integers included, with no f64
+///   hardware): elements are compared as order-preserving 64-bit keys. A NaN anywhere makes
+///   both NaN, like `np.min`/`np.max`. -0.0 counts as smaller than +0.0.
+/// * **sum** of bool and integer dtypes is exact, in 64-bit two's complement (wrapping on
+///   overflow, like NumPy's int64/uint64 sums). Float sums accumulate in f32 with Kahan
+///   compensation per invocation, a tree within each workgroup, and f64 across workgroups.
+///   f16, bf16 and f32 elements enter exactly; f64 elements are first rounded to f32 on the
+///   device, so an f64 sum carries about 7 significant digits of each element (relative error
+///   around 1e-7 of the sum of magnitudes, plus compensation error).
+/// * **mean** is the sum above divided by the count in f64.
+/// * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), the last
+///   bin closed; NaN and values outside the range are not counted. Elements are compared in
+///   f32 (integers above 2^24 and f64 values are rounded first), so a value within f32
+///   rounding of a bin edge can land in the neighbouring bin compared with NumPy's f64
+///   arithmetic. At most 2^32 - 1 elements per bin.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// Elements.
