@@ -138,7 +138,8 @@ pub(crate) struct Shared {
     pub max_chunk_bytes: u64,
     pub pool: Pool,
     pub kernels: CastKernels,
-    /// The in-place byte-swap kernel, compiled on first use.
+    /// The in-place byte-swap kernel, compiled on first use (for big-endian files).
+    #[cfg(not(target_arch = "wasm32"))]
     pub byteswap: std::sync::OnceLock<crate::byteswap::ByteSwap>,
     /// The statistics kernels, compiled on first use.
     pub reduce: std::sync::OnceLock<crate::reduce::ReduceKernels>,
@@ -324,6 +325,7 @@ impl Gpu {
                 max_chunk_bytes,
                 pool,
                 kernels,
+                #[cfg(not(target_arch = "wasm32"))]
                 byteswap: Default::default(),
                 reduce: Default::default(),
                 quant: Default::default(),

@@ -32,6 +32,7 @@
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod batch;
+#[cfg(not(target_arch = "wasm32"))]
 mod byteswap;
 mod cast;
 mod device;
