@@ -9,6 +9,9 @@
 //!
 //! On a real GPU, the device side runs beside the CPU. On a CPU adapter (lavapipe, llvmpipe)
 //! the "device" is the same cores, so expect little or no gain there: the numbers say which.
+// Threads and blocking calls: native only (on wasm32 this example is empty).
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::time::{Duration, Instant};
 
