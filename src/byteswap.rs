@@ -59,7 +59,7 @@ impl Tensor {
             return Ok(());
         }
         let gpu: &Gpu = self.gpu();
-        self.check_not_viewed()?;
+        let _in_use = self.lock_for_gpu()?;
         let kernel = gpu
             .shared
             .byteswap

@@ -207,7 +207,7 @@ impl Tensor {
             return Ok(self.clone());
         }
         let gpu = self.gpu();
-        self.check_not_viewed()?;
+        let _in_use = self.lock_for_gpu()?;
         let out = Tensor::alloc(gpu, dtype, self.shape())?;
         if self.is_empty() {
             return Ok(out);

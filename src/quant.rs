@@ -185,6 +185,7 @@ impl Launch<'_> {
         let device = &gpu.shared.device;
         let kernels = gpu.shared.quant.get_or_init(|| QuantKernels::new(device));
         let pipeline = kernels.pipeline(device, self.entry);
+        let _in_use = self.src.lock_for_gpu()?;
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let si = &self.src.inner;
         let dst_chunk = self.dst.map_or(usize::MAX, |d| d.inner.chunk_elems);

@@ -164,7 +164,7 @@ impl Tensor {
     /// the bin counts for the histogram).
     fn dispatch(&self, entry: &'static str, words: usize, bins: Option<Bins>) -> Result<Tensor> {
         let gpu: &Gpu = self.gpu();
-        self.check_not_viewed()?;
+        let _in_use = self.lock_for_gpu()?;
         let device = &gpu.shared.device;
         let kernels = gpu.shared.reduce.get_or_init(|| ReduceKernels::new(device));
         let pipeline = kernels.pipeline(device, entry, self.dtype());

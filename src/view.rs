@@ -100,13 +100,25 @@ impl Tensor {
         let bytes = (self.size_in_bytes().next_multiple_of(4)).max(4);
         let direct = gpu.shared.path == TransferPath::Mapped && inner.chunks.len() == 1;
         let (buffer, staged) = if direct {
-            self.claim()?;
             (inner.chunks[0].clone(), false)
         } else {
             (self.copy_to_staging(bytes)?, true)
         };
         let slice = buffer.slice(0..bytes);
-        if let Err(e) = map(gpu, slice, wgpu::MapMode::Read).await {
+        let mapped = if direct {
+            // Claim and map under the tensor's lock, so no GPU submission using the buffer can
+            // slip in between (those take the lock and then see the claim).
+            let _lock = self
+                .inner
+                .map_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            self.claim()?;
+            crate::sync::map_now(gpu, slice, wgpu::MapMode::Read)
+        } else {
+            map(gpu, slice, wgpu::MapMode::Read).await
+        };
+        if let Err(e) = mapped {
             if staged {
                 buffer.destroy();
             } else {
@@ -179,6 +191,19 @@ impl Tensor {
             return Err(self.busy());
         }
         Ok(())
+    }
+
+    /// Takes the tensor's map lock for a GPU submission that uses its buffers: while held, no
+    /// other thread maps them (submitting work on a mapped buffer is a validation error). Hold
+    /// it until `queue.submit` returns. [`Error::Busy`] when a view maps the buffer.
+    pub(crate) fn lock_for_gpu(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        let guard = self
+            .inner
+            .map_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        self.check_not_viewed()?;
+        Ok(guard)
     }
 
     fn busy(&self) -> Error {

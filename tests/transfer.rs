@@ -239,9 +239,20 @@ fn eight_threads_share_one_gpu() {
         // A tensor shared by all threads, read concurrently.
         let a = Array1::from_shape_fn(100_000, |i| i as u32);
         let t = gpu.upload(&a).unwrap();
+        // Readers, casts and statistics of the same tensor at once: on the mapped path the
+        // tensor's own buffer is mapped for reading while other threads submit work on it.
         std::thread::scope(|s| {
-            for _ in 0..8 {
-                s.spawn(|| assert_eq!(t.to_array::<u32>().unwrap(), a.clone().into_dyn()));
+            for k in 0..8 {
+                let (t, a) = (&t, &a);
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        match k % 3 {
+                            0 => assert_eq!(t.to_array::<u32>().unwrap(), a.clone().into_dyn()),
+                            1 => assert_eq!(t.cast(DType::F32).unwrap().len(), a.len()),
+                            _ => assert_eq!(t.max().unwrap(), tensorbridge::Scalar::UInt(99_999)),
+                        }
+                    }
+                });
             }
         });
         assert_eq!(gpu.memory().num_tensors, 1, "{name}");
