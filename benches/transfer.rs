@@ -1,5 +1,6 @@
 //! Upload and `read_into` at 4 KiB, 1 MiB, 64 MiB and 256 MiB, next to memcpy of the same bytes
-//! into a pre-touched buffer (the baseline; compare throughputs within one run).
+//! into a pre-touched buffer (the baseline; compare throughputs within one run); and the batching
+//! gain for 256 tensors of 1 KiB.
 // Criterion is native-only: on wasm32 this bench is empty.
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
@@ -47,5 +48,28 @@ fn transfer(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, transfer);
+/// 256 tensors of 1 KiB: one round trip each, against `upload_many` + `read_many`.
+fn batching(c: &mut Criterion) {
+    let gpu = Gpu::new().expect("a GPU adapter");
+    let arrays: Vec<Array1<f32>> = (0..256).map(|i| Array1::from_elem(256, i as f32)).collect();
+    let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+    let mut g = c.benchmark_group(format!("batch_256x1K/{:?}", gpu.info().path.unwrap()));
+    g.bench_function("one_by_one", |b| {
+        b.iter(|| {
+            for a in &arrays {
+                gpu.upload(a).unwrap().to_array::<f32>().unwrap();
+            }
+        })
+    });
+    g.bench_function("upload_many_read_many", |b| {
+        b.iter(|| {
+            let ts = gpu.upload_many(&views).unwrap();
+            gpu.read_many::<f32>(&ts.iter().collect::<Vec<_>>())
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, transfer, batching);
 criterion_main!(benches);
