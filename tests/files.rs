@@ -198,6 +198,45 @@ fn bad_files_get_clear_errors() {
     );
 }
 
+/// An .npz with one deflated entry holding `npy`.
+fn deflated_npz(path: &Path, npy: &[u8]) {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("a.npy", opts).unwrap();
+    z.write_all(npy).unwrap();
+    z.finish().unwrap();
+}
+
+fn npy_with(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = b"\x93NUMPY\x01\x00".to_vec();
+    h.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    h.extend_from_slice(dict.as_bytes());
+    h.extend_from_slice(data);
+    h
+}
+
+#[test]
+fn deflated_entries_inflate_only_what_the_header_announces() {
+    let out = scratch("deflate");
+    let gpu = Gpu::new().unwrap();
+    let lies = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }",
+        &[0; 20],
+    );
+    deflated_npz(&out.join("lies.npz"), &lies);
+    expect_file_error(&gpu, &out.join("lies.npz"), "does not match");
+    // 2^40 elements announced, 64 KiB present: a truncation error, not a 4 TiB inflate.
+    let huge = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+        &[7; 65536],
+    );
+    deflated_npz(&out.join("huge.npz"), &huge);
+    expect_file_error(&gpu, &out.join("huge.npz"), "truncated");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
 #[test]
 fn failed_writes_leave_nothing_behind() {
     let out = scratch("atomic");

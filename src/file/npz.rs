@@ -41,10 +41,21 @@ pub(super) fn load(
                 .ok_or_else(|| file_error(&entry_path, "entry data lies outside the archive"))?;
             gpu.load_npy_bytes(&entry_path, bytes, opts)?
         } else {
+            // Inflate the header first, then only as much data as it announces (plus one byte
+            // to notice a longer entry): a lying or hostile entry cannot make us inflate more.
             inflated.clear();
-            entry
+            let io = |e: std::io::Error| file_error(&entry_path, e);
+            (&mut entry)
+                .take((MAX_HEADER_LEN + 12) as u64)
                 .read_to_end(&mut inflated)
-                .map_err(|e| file_error(&entry_path, e))?;
+                .map_err(io)?;
+            let popts = NpyParseOptions {
+                void2_as_bf16: opts.void2_as_bf16,
+            };
+            let h = parse_header(&inflated, popts).map_err(|e| file_error(&entry_path, e))?;
+            let want = (h.data_offset as u64).saturating_add(h.data_len as u64 + 1);
+            let more = want.saturating_sub(inflated.len() as u64);
+            entry.take(more).read_to_end(&mut inflated).map_err(io)?;
             gpu.load_npy_bytes(&entry_path, &inflated, opts)?
         };
         out.push((stem, tensor));
