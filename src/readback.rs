@@ -253,20 +253,22 @@ impl Gpu {
             .collect();
         // The mapped path exists only natively, where mapping completes synchronously.
         span.time(map_wait, || map_all_now(self, &slices, wgpu::MapMode::Read))?;
+        let start = Instant::now();
         let mut result = Ok(());
         'items: for (i, t) in tensors.iter().enumerate() {
             let inner = &t.inner;
             for p in t.pieces(u64::MAX) {
                 let slice = inner.chunks[p.chunk].slice(0..p.padded_bytes(inner));
-                result = span.time(host_copy, || match slice.get_mapped_range() {
+                result = match slice.get_mapped_range() {
                     Ok(v) => f(i, &v, p.start, p.len),
                     Err(e) => Err(Error::Map(e.to_string())),
-                });
+                };
                 if result.is_err() {
                     break 'items;
                 }
             }
         }
+        span.since(host_copy, start);
         for s in &slices {
             s.buffer().unmap();
         }
