@@ -5,6 +5,7 @@
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
 
+use criterion::BatchSize::PerIteration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array1;
 use tensorbridge::{Gpu, QuantSpec};

@@ -250,7 +250,7 @@ fn overlap_gain(gpu: &Gpu) -> Result<(Duration, Duration)> {
 }
 
 /// Load plus save of an .npy of `bytes` against `cp` of the same file, all with a warm page
-/// cache, in the system temp directory. Returns (cp, load, save).
+/// cache, in the system temp directory. Returns the medians of (cp, load, save) over 6 rounds.
 fn files_vs_cp(gpu: &Gpu, bytes: usize) -> Result<(Duration, Duration, Duration)> {
     let dir = std::env::temp_dir().join(format!("tensorbridge-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| file_error(&dir, e))?;
@@ -259,25 +259,47 @@ fn files_vs_cp(gpu: &Gpu, bytes: usize) -> Result<(Duration, Duration, Duration)
         let n = bytes / 4;
         gpu.upload_bytes(&bytes_for(DType::F32, n), DType::F32, &[n])?
             .save_npy(&src)?;
-        let cp = time(3, || {
+        // Rounds alternate cp, load and save, so all three see the same page-cache and
+        // writeback state. Both write to a fresh path: saving renames a temporary file into
+        // place, and renaming over an existing file makes ext4 flush the new file first
+        // (auto_da_alloc), a cost cp, which truncates in place, does not pay.
+        let (mut cp, mut load, mut save) = (Vec::new(), Vec::new(), Vec::new());
+        let run_cp = |cp: &mut Vec<Duration>| -> Result<()> {
+            let start = Instant::now();
             let status = std::process::Command::new("cp")
                 .arg(&src)
                 .arg(&copy)
                 .status()
                 .map_err(|e| file_error(&copy, e))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err(file_error(&copy, format!("cp failed: {status}")))
+            if !status.success() {
+                return Err(file_error(&copy, format!("cp failed: {status}")));
             }
-        })?;
-        let mut loaded = None;
-        let load = time(3, || {
-            loaded = Some(gpu.load_npy(&src)?);
-            gpu.synchronize()
-        })?;
-        let t = loaded.expect("loaded");
-        let save = time(3, || t.save_npy(&saved))?;
+            cp.push(start.elapsed());
+            Ok(())
+        };
+        for round in 0..6 {
+            let _ = std::fs::remove_file(&copy);
+            let _ = std::fs::remove_file(&saved);
+            // Whoever writes second meets the first one's dirty pages: take turns.
+            if round % 2 == 0 {
+                run_cp(&mut cp)?;
+            }
+            let start = Instant::now();
+            let t = gpu.load_npy(&src)?;
+            gpu.synchronize()?;
+            load.push(start.elapsed());
+            let start = Instant::now();
+            t.save_npy(&saved)?;
+            save.push(start.elapsed());
+            if round % 2 == 1 {
+                run_cp(&mut cp)?;
+            }
+        }
+        let median = |mut v: Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (cp, load, save) = (median(cp), median(load), median(save));
         if std::fs::read(&saved).ok() != std::fs::read(&src).ok() {
             return Err(file_error(
                 &saved,
