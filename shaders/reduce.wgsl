@@ -3,7 +3,10 @@
 // * `extremes`: over the raw packed words of any dtype: min and max as order-preserving 64-bit
 //   keys (exact for every dtype, f64 included, with no f64 hardware), a NaN count, and for
 //   bool/integer dtypes the exact wrapping 64-bit sum. One 8-word partial per workgroup.
-// * `sum_f32`: compensated (Kahan) sums of f32 words, one partial per workgroup.
+//   For floats of at most 32 bits it also carries the compensated f32 sum of the non-NaN
+//   elements.
+// * `sum_f32`: compensated (Kahan) sums of f32 words (f64 tensors, cast first), one partial per
+//   workgroup.
 // * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics.
 //
 // The host combines the per-workgroup partials in 64-bit arithmetic.
@@ -121,6 +124,41 @@ fn widen(v: vec2<u32>) -> vec2<u32> {
     return v;
 }
 
+// A float element (not NaN) of at most 32 bits as f32, exactly, with integer operations only.
+fn to_f32(v: vec2<u32>) -> f32 {
+    if (BITS == 32u) {
+        return bitcast<f32>(v.x);
+    }
+    if (EXP == 8u) {
+        return bitcast<f32>(v.x << 16u);  // bf16
+    }
+    // f16
+    let s = (v.x & 0x8000u) << 16u;
+    let e = (v.x >> 10u) & 0x1fu;
+    let m = v.x & 0x3ffu;
+    if (e == 0u) {
+        let mag = f32(m) * 5.9604645e-8;  // m * 2^-24, exact
+        return select(mag, -mag, s != 0u);
+    }
+    if (e == 31u) {
+        return bitcast<f32>(s | 0x7f800000u);
+    }
+    return bitcast<f32>(s | ((e + 112u) << 23u) | (m << 13u));
+}
+
+// One Kahan step; the compensation is dropped once the sum is infinite (inf - inf would turn
+// it into NaN, where NumPy's sum stays infinite).
+fn kahan(sum: ptr<function, f32>, c: ptr<function, f32>, x: f32) {
+    let y = x - *c;
+    let t = *sum + y;
+    if (abs(t) <= 3.4028235e38) {
+        *c = (t - *sum) - y;
+    } else {
+        *c = 0.0;
+    }
+    *sum = t;
+}
+
 // Invocations in the whole dispatch (1-D grid).
 fn stride(groups: u32) -> u32 {
     return groups * WG;
@@ -137,11 +175,17 @@ fn extremes(
     var mx = vec2<u32>(0u, 0u);
     var sum = vec2<u32>(0u, 0u);
     var nans = 0u;
+    // Floats of at most 32 bits: the compensated sum of the non-NaN elements, in the same pass.
+    var fs = 0.0;
+    var fc = 0.0;
     for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
         let v = load_bits(p.base + i);
         if (is_nan(v)) {
             nans += 1u;
             continue;
+        }
+        if (KIND == 3u && BITS <= 32u) {
+            kahan(&fs, &fc, to_f32(v));
         }
         let k = key_of(v);
         if (lt64(k, mn)) {
@@ -156,6 +200,7 @@ fn extremes(
     s_max[li] = mx;
     s_sum[li] = sum;
     s_nan[li] = nans;
+    s_f[li] = fs;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half /= 2u) {
         if (li < half) {
@@ -167,6 +212,7 @@ fn extremes(
             }
             s_sum[li] = add64(s_sum[li], s_sum[li + half]);
             s_nan[li] += s_nan[li + half];
+            s_f[li] += s_f[li + half];
         }
         workgroupBarrier();
     }
@@ -179,7 +225,7 @@ fn extremes(
         partials[o + 4u] = s_sum[0].x;
         partials[o + 5u] = s_sum[0].y;
         partials[o + 6u] = s_nan[0];
-        partials[o + 7u] = 0u;
+        partials[o + 7u] = bitcast<u32>(s_f[0]);
     }
 }
 
@@ -193,10 +239,7 @@ fn sum_f32(
     var s = 0.0;
     var c = 0.0;
     for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
-        let y = bitcast<f32>(src[p.base + i]) - c;
-        let t = s + y;
-        c = (t - s) - y;
-        s = t;
+        kahan(&s, &c, bitcast<f32>(src[p.base + i]));
     }
     s_f[li] = s;
     workgroupBarrier();

@@ -59,7 +59,9 @@ impl std::fmt::Display for Scalar {
 ///   compensation per invocation, a tree within each workgroup, and f64 across workgroups.
 ///   f16, bf16 and f32 elements enter exactly; f64 elements are first rounded to f32 on the
 ///   device, so an f64 sum carries about 7 significant digits of each element (relative error
-///   around 1e-7 of the sum of magnitudes, plus compensation error).
+///   around 1e-7 of the sum of magnitudes, plus compensation error), and f64 elements beyond
+///   the f32 range count as infinite. Infinities sum as in NumPy (inf + finite = inf, inf - inf
+///   = NaN); any NaN makes the sum NaN.
 /// * **mean** is the sum above divided by the count in f64.
 /// * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), the last
 ///   bin closed; NaN and values outside the range are not counted. Elements are compared in
@@ -254,16 +256,23 @@ impl Tensor {
         let parts = self.dispatch("extremes", 8, None)?.read::<u32>().await?;
         let d = self.dtype();
         let (mut mn, mut mx, mut sum, mut nans) = (u64::MAX, 0u64, 0u64, 0usize);
+        let mut fsum = 0.0f64;
         for p in parts.as_slice().expect("standard layout").chunks(8) {
             let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
             mn = mn.min(w(0));
             mx = mx.max(w(2));
             sum = sum.wrapping_add(w(4));
             nans += p[6] as usize;
+            fsum += f32::from_bits(p[7]) as f64;
         }
         let count = self.len();
         let (min, max, sum) = if d.kind() == Kind::Float {
-            let s = self.float_sum().await?;
+            // f16, bf16 and f32 were summed in the same pass; f64 is rounded to f32 first.
+            let s = match d {
+                _ if nans > 0 => f64::NAN,
+                DType::F64 => self.float_sum().await?,
+                _ => fsum,
+            };
             if nans > 0 {
                 (
                     Scalar::Float(f64::NAN),

@@ -124,6 +124,35 @@ fn float_sums_are_compensated() {
     }
 }
 
+#[test]
+fn float_sums_keep_infinities_and_nan() {
+    for (name, gpu) in gpus() {
+        for d in [DType::F16, DType::BF16, DType::F32, DType::F64] {
+            let sum = |xs: &[f64]| {
+                let bits: Vec<u64> = xs
+                    .iter()
+                    .map(|x| cast_bits(DType::F64, d, x.to_bits()))
+                    .collect();
+                upload(&gpu, d, &bits).sum().unwrap().as_f64()
+            };
+            assert_eq!(sum(&[1.0, f64::INFINITY, 2.0]), f64::INFINITY, "{name} {d}");
+            assert_eq!(
+                sum(&[-1.0, f64::NEG_INFINITY]),
+                f64::NEG_INFINITY,
+                "{name} {d}"
+            );
+            assert!(
+                sum(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan(),
+                "{name} {d}"
+            );
+            assert!(sum(&[1.0, f64::NAN, f64::INFINITY]).is_nan(), "{name} {d}");
+            // Subnormals of every float format count exactly.
+            let tiny = f64::from_bits(cast_bits(d, DType::F64, 1));
+            assert_eq!(sum(&[tiny, tiny, -tiny]), tiny as f32 as f64, "{name} {d}");
+        }
+    }
+}
+
 /// The histogram rule of the kernel, in the same f32 arithmetic.
 fn reference_hist(xs: &[f32], bins: usize, lo: f64, hi: f64) -> Vec<u64> {
     let (lo, hi) = (lo as f32, hi as f32);
