@@ -62,8 +62,8 @@ fn main() -> Result<()> {
     })?;
     let (overlapped, s2) = timed(|| {
         let mut total = 0.0;
-        let queue = gpu.readback_queue::<f32>(2);
-        for t in gpu.prefetch(arrays.clone(), 2) {
+        let queue = gpu.readback_queue::<f32>();
+        for t in gpu.prefetch(arrays.clone()) {
             queue.push(device_step(t?)?)?;
             // Work on the oldest result while the newer ones are still moving.
             if queue.pending() > 1 {

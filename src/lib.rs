@@ -70,7 +70,7 @@ pub use quant::{QScheme, QTensor, QType, QuantSpec, quant_params};
 pub use reduce::{Histogram, Scalar, Summary};
 pub use stats::{PhaseTimes, Stats};
 #[cfg(not(target_arch = "wasm32"))]
-pub use stream::{Prefetcher, ReadbackQueue};
+pub use stream::{DEFAULT_DEPTH, Prefetcher, ReadbackQueue};
 pub use tensor::Tensor;
 pub use view::MappedArray;
 

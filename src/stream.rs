@@ -22,7 +22,7 @@ use crate::{Element, Error, Gpu, Result, Tensor};
 /// use ndarray::Array1;
 /// let gpu = tensorbridge::Gpu::new()?;
 /// let batches = (0..4).map(|i| Array1::from_elem(1 << 16, i as f32));
-/// for (i, t) in gpu.prefetch(batches, 2).enumerate() {
+/// for (i, t) in gpu.prefetch(batches).enumerate() {
 ///     let t = t?; // uploaded while the previous tensor was being used
 ///     assert_eq!(t.to_array::<f32>()?[0], i as f32);
 /// }
@@ -33,10 +33,26 @@ pub struct Prefetcher {
     worker: Option<JoinHandle<()>>,
 }
 
+/// Transfers in flight by default in [`Gpu::prefetch`] and [`Gpu::readback_queue`].
+pub const DEFAULT_DEPTH: usize = 2;
+
 impl Gpu {
-    /// Starts uploading `arrays` on a background thread, keeping up to `depth` (at least 1)
-    /// uploads in flight: finished tensors waiting to be taken plus the one being copied.
-    pub fn prefetch<I, S, D, T>(&self, arrays: I, depth: usize) -> Prefetcher
+    /// Starts uploading `arrays` on a background thread, with [`DEFAULT_DEPTH`] (2) uploads in
+    /// flight.
+    pub fn prefetch<I, S, D, T>(&self, arrays: I) -> Prefetcher
+    where
+        I: IntoIterator<Item = ArrayBase<S, D>>,
+        I::IntoIter: Send + 'static,
+        S: Data<Elem = T>,
+        D: Dimension,
+        T: Element,
+    {
+        self.prefetch_with_depth(arrays, DEFAULT_DEPTH)
+    }
+
+    /// [`Gpu::prefetch`] keeping up to `depth` (at least 1) uploads in flight: finished tensors
+    /// waiting to be taken plus the one being copied.
+    pub fn prefetch_with_depth<I, S, D, T>(&self, arrays: I, depth: usize) -> Prefetcher
     where
         I: IntoIterator<Item = ArrayBase<S, D>>,
         I::IntoIter: Send + 'static,
@@ -75,11 +91,11 @@ impl Gpu {
     }
 
     /// A queue that reads tensors back as `T` arrays on a background thread, so the conversion
-    /// overlaps your own work. `depth` (at least 1) bounds the tensors waiting to be read.
+    /// overlaps your own work; up to [`DEFAULT_DEPTH`] (2) tensors wait to be read.
     ///
     /// ```
     /// let gpu = tensorbridge::Gpu::new()?;
-    /// let q = gpu.readback_queue::<f32>(2);
+    /// let q = gpu.readback_queue::<f32>();
     /// for i in 0..3 {
     ///     q.push(gpu.upload(&ndarray::Array1::from_elem(1024, i as f32))?)?;
     ///     // ... more work here while earlier tensors are read back ...
@@ -88,7 +104,12 @@ impl Gpu {
     /// assert_eq!(sums, [0.0, 1024.0, 2048.0]);
     /// # Ok::<(), tensorbridge::Error>(())
     /// ```
-    pub fn readback_queue<T: Element>(&self, depth: usize) -> ReadbackQueue<T> {
+    pub fn readback_queue<T: Element>(&self) -> ReadbackQueue<T> {
+        self.readback_queue_with_depth(DEFAULT_DEPTH)
+    }
+
+    /// [`Gpu::readback_queue`] where `depth` (at least 1) bounds the tensors waiting to be read.
+    pub fn readback_queue_with_depth<T: Element>(&self, depth: usize) -> ReadbackQueue<T> {
         let (tx, jobs) = sync_channel::<Tensor>(depth.max(1));
         let (done, rx) = std::sync::mpsc::channel();
         let worker = std::thread::Builder::new()

@@ -118,17 +118,17 @@ fn streams_arrive_intact_and_in_order() {
             .map(|i| Array1::from_shape_fn(100 * i + 3, |j| (i * 1000 + j) as u16))
             .collect();
         let mut seen = 0;
-        for (t, a) in gpu.prefetch(arrays.clone(), 3).zip(&arrays) {
+        for (t, a) in gpu.prefetch_with_depth(arrays.clone(), 3).zip(&arrays) {
             assert_eq!(t.unwrap().to_array::<u16>().unwrap(), a.clone().into_dyn());
             seen += 1;
         }
         assert_eq!(seen, arrays.len(), "{name}");
         // Dropping a prefetcher early stops it cleanly.
-        let mut p = gpu.prefetch(arrays.clone(), 1);
+        let mut p = gpu.prefetch_with_depth(arrays.clone(), 1);
         assert!(p.next().unwrap().is_ok());
         drop(p);
 
-        let q = gpu.readback_queue::<u16>(2);
+        let q = gpu.readback_queue_with_depth::<u16>(2);
         assert!(q.pop().is_none());
         for a in &arrays {
             q.push(gpu.upload(a).unwrap()).unwrap();
@@ -138,6 +138,15 @@ fn streams_arrive_intact_and_in_order() {
             assert_eq!(q.pop().unwrap().unwrap(), a.clone().into_dyn(), "{name}");
         }
         assert!(q.pop().is_none() && q.try_pop().is_none());
+        // Defaults: depth 2.
+        let got: Vec<_> = gpu
+            .prefetch(arrays.clone())
+            .map(|t| t.unwrap().len())
+            .collect();
+        assert_eq!(got, arrays.iter().map(|a| a.len()).collect::<Vec<_>>());
+        let q2 = gpu.readback_queue::<u16>();
+        q2.push(gpu.upload(&arrays[1]).unwrap()).unwrap();
+        assert_eq!(q2.pop().unwrap().unwrap(), arrays[1].clone().into_dyn());
         let wrong = gpu.upload(&Array1::<f32>::zeros(3)).unwrap();
         assert!(matches!(q.push(wrong), Err(Error::DTypeMismatch { .. })));
     }

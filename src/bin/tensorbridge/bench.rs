@@ -234,8 +234,8 @@ fn overlap_gain(gpu: &Gpu) -> Result<(Duration, Duration)> {
         Ok(())
     })?;
     let overlapped = time(3, || {
-        let q = gpu.readback_queue::<f32>(2);
-        for t in gpu.prefetch(arrays.clone(), 2) {
+        let q = gpu.readback_queue::<f32>();
+        for t in gpu.prefetch(arrays.clone()) {
             q.push(step(t?)?)?;
             if q.pending() > 2 {
                 std::hint::black_box(work(&q.pop().expect("pending")?));
