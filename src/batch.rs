@@ -8,7 +8,8 @@ use ndarray::{ArrayD, ArrayView, Dimension, IxDyn};
 
 use crate::layout::{Gather, cast_checked};
 use crate::sync::block_on;
-use crate::{Element, Error, Gpu, Result, Tensor};
+use crate::tensor::BLOCK_ITEM_MAX;
+use crate::{DType, Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Gpu {
     /// Uploads many arrays in one batch: one map wait and one submission for the whole set
@@ -28,16 +29,52 @@ impl Gpu {
         &self,
         arrays: &[ArrayView<'_, T, D>],
     ) -> Result<Vec<Tensor>> {
-        let tensors = arrays
-            .iter()
-            .map(|a| Tensor::alloc(self, T::DTYPE, a.shape()))
-            .collect::<Result<Vec<_>>>()?;
+        let tensors = self.alloc_batch(T::DTYPE, arrays.iter().map(|a| a.shape()))?;
         let mut gathers: Vec<_> = arrays
             .iter()
             .map(|a| Gather::new(a.view().into_dyn()))
             .collect();
         self.write_all(&tensors.iter().collect::<Vec<_>>(), &mut gathers)?;
         Ok(tensors)
+    }
+
+    /// Tensors for a batch. On the mapped path, small ones share pooled blocks, so the whole
+    /// batch maps and unmaps once; elsewhere each gets its own buffers (the staging buffers are
+    /// what is shared there).
+    fn alloc_batch<'a>(
+        &self,
+        dtype: DType,
+        shapes: impl Iterator<Item = &'a [usize]>,
+    ) -> Result<Vec<Tensor>> {
+        let shapes: Vec<&[usize]> = shapes.collect();
+        let small = |s: &[usize]| {
+            s.iter().product::<usize>() as u64 * dtype.size_in_bytes() as u64 <= BLOCK_ITEM_MAX
+        };
+        if self.shared.path != TransferPath::Mapped || shapes.len() < 2 {
+            return shapes
+                .iter()
+                .map(|s| Tensor::alloc(self, dtype, s))
+                .collect();
+        }
+        // Small tensors go to blocks, the rest get their own buffers; order is kept.
+        let (few, many): (Vec<usize>, Vec<usize>) =
+            (0..shapes.len()).partition(|&i| !small(shapes[i]));
+        let blocked = Tensor::alloc_block(
+            self,
+            dtype,
+            &many.iter().map(|&i| shapes[i]).collect::<Vec<_>>(),
+        )?;
+        let mut out: Vec<Option<Tensor>> = vec![None; shapes.len()];
+        for (i, t) in many.into_iter().zip(blocked) {
+            out[i] = Some(t);
+        }
+        for i in few {
+            out[i] = Some(Tensor::alloc(self, dtype, shapes[i])?);
+        }
+        Ok(out
+            .into_iter()
+            .map(|t| t.expect("every slot filled"))
+            .collect())
     }
 
     /// [`Gpu::upload_many`] as a future, for async code. The host copy happens when it is first

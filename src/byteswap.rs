@@ -85,7 +85,7 @@ impl Tensor {
                 entries: &[
                     wgpu::BindGroupEntry {
                         binding: 0,
-                        resource: inner.chunks[p.chunk].as_entire_binding(),
+                        resource: self.binding(p.chunk),
                     },
                     wgpu::BindGroupEntry {
                         binding: 1,

@@ -261,11 +261,11 @@ impl Tensor {
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: 0,
-                            resource: si.chunks[sc].as_entire_binding(),
+                            resource: self.binding(sc),
                         },
                         wgpu::BindGroupEntry {
                             binding: 1,
-                            resource: di.chunks[dc].as_entire_binding(),
+                            resource: out.binding(dc),
                         },
                         wgpu::BindGroupEntry {
                             binding: 2,

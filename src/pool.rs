@@ -129,6 +129,20 @@ impl Pool {
         Ok(())
     }
 
+    /// Accounts `count` new live tensors of `bytes` in all, checking the memory budget.
+    pub fn reserve_many(&self, count: usize, bytes: u64) -> Result<()> {
+        self.reserve(bytes)?;
+        self.lock().live_tensors += count - 1;
+        Ok(())
+    }
+
+    /// Undoes [`Pool::reserve_many`].
+    pub fn release_many(&self, count: usize, bytes: u64) {
+        let mut s = self.lock();
+        s.live_bytes -= bytes;
+        s.live_tensors -= count;
+    }
+
     /// Undoes [`Pool::reserve`] when a tensor is dropped.
     pub fn release(&self, bytes: u64) {
         let mut s = self.lock();

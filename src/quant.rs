@@ -224,7 +224,7 @@ impl Launch<'_> {
             let mut entries = vec![
                 wgpu::BindGroupEntry {
                     binding: 0,
-                    resource: si.chunks[sc].as_entire_binding(),
+                    resource: self.src.binding(sc),
                 },
                 wgpu::BindGroupEntry {
                     binding: 1,
@@ -240,7 +240,7 @@ impl Launch<'_> {
             if let Some(d) = self.dst {
                 entries.push(wgpu::BindGroupEntry {
                     binding: 4,
-                    resource: d.inner.chunks[dc].as_entire_binding(),
+                    resource: d.binding(dc),
                 });
             }
             let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {

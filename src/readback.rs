@@ -9,7 +9,7 @@ use web_time::Instant;
 use crate::layout::Scatter;
 use crate::staging::Plan;
 use crate::stats::{Op, Span, host_copy, map_wait, submit};
-use crate::sync::{block_on, map, map_all_now};
+use crate::sync::{block_on, map, map_covering};
 use crate::{Element, Error, Gpu, Result, Tensor, TransferPath};
 
 impl Tensor {
@@ -238,28 +238,32 @@ impl Gpu {
         let mut distinct: Vec<&Tensor> = tensors.to_vec();
         distinct.sort_by_key(|t| Arc::as_ptr(&t.inner));
         distinct.dedup_by_key(|t| Arc::as_ptr(&t.inner));
-        let _guards: Vec<_> = distinct
+        // Tensors of one block share their lock: take each lock once.
+        let mut locks: Vec<&std::sync::Mutex<()>> =
+            distinct.iter().map(|t| &*t.inner.map_lock).collect();
+        locks.sort_by_key(|l| *l as *const _);
+        locks.dedup_by_key(|l| *l as *const _);
+        let _guards: Vec<_> = locks
             .iter()
-            .map(|t| t.inner.map_lock.lock().unwrap_or_else(|p| p.into_inner()))
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()))
             .collect();
         let slices: Vec<_> = distinct
             .iter()
             .flat_map(|t| {
                 let inner = &t.inner;
-                t.pieces(u64::MAX)
-                    .into_iter()
-                    .map(move |p| inner.chunks[p.chunk].slice(0..p.padded_bytes(inner)))
+                t.pieces(u64::MAX).into_iter().map(move |p| p.slice(inner))
             })
             .collect();
         // The mapped path exists only natively, where mapping completes synchronously.
-        span.time(map_wait, || map_all_now(self, &slices, wgpu::MapMode::Read))?;
+        let mapped = span.time(map_wait, || {
+            map_covering(self, &slices, wgpu::MapMode::Read)
+        })?;
         let start = Instant::now();
         let mut result = Ok(());
         'items: for (i, t) in tensors.iter().enumerate() {
             let inner = &t.inner;
             for p in t.pieces(u64::MAX) {
-                let slice = inner.chunks[p.chunk].slice(0..p.padded_bytes(inner));
-                result = match slice.get_mapped_range() {
+                result = match p.slice(inner).get_mapped_range() {
                     Ok(v) => f(i, &v, p.start, p.len),
                     Err(e) => Err(Error::Map(e.to_string())),
                 };
@@ -269,8 +273,8 @@ impl Gpu {
             }
         }
         span.since(host_copy, start);
-        for s in &slices {
-            s.buffer().unmap();
+        for b in mapped {
+            b.unmap();
         }
         result
     }

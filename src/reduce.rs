@@ -217,7 +217,7 @@ impl Tensor {
                 entries: &[
                     wgpu::BindGroupEntry {
                         binding: 0,
-                        resource: self.inner.chunks[p.chunk].as_entire_binding(),
+                        resource: self.binding(p.chunk),
                     },
                     wgpu::BindGroupEntry {
                         binding: out_binding,

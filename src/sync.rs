@@ -106,6 +106,34 @@ pub(crate) fn map_all_now(
     settle(gpu, slices, results)
 }
 
+/// Maps the buffers under `slices` for the mapped path: each buffer once, over the union of
+/// its slices (the tensors of a block share a buffer, and a buffer maps as a whole), with one
+/// wait. Returns the buffers mapped, to unmap when done.
+pub(crate) fn map_covering(
+    gpu: &Gpu,
+    slices: &[wgpu::BufferSlice<'_>],
+    mode: wgpu::MapMode,
+) -> Result<Vec<wgpu::Buffer>> {
+    let mut all: Vec<(&wgpu::Buffer, u64, u64)> = slices
+        .iter()
+        .map(|s| (s.buffer(), s.offset(), s.offset() + s.size()))
+        .collect();
+    all.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    let mut spans: Vec<(wgpu::Buffer, u64, u64)> = Vec::with_capacity(all.len());
+    for (b, start, end) in all {
+        match spans.last_mut() {
+            Some(last) if last.0 == *b => {
+                last.1 = last.1.min(start);
+                last.2 = last.2.max(end);
+            }
+            _ => spans.push((b.clone(), start, end)),
+        }
+    }
+    let whole: Vec<_> = spans.iter().map(|(b, x, y)| b.slice(*x..*y)).collect();
+    map_all_now(gpu, &whole, mode)?;
+    Ok(spans.into_iter().map(|s| s.0).collect())
+}
+
 /// Turns the map callbacks' results into one `Result`, unmapping what did map on failure.
 fn settle(gpu: &Gpu, slices: &[wgpu::BufferSlice<'_>], results: Vec<MapResult>) -> Result<()> {
     if results.iter().all(|r| matches!(r, Ok(Ok(())))) {

@@ -25,10 +25,17 @@ pub(crate) struct Inner {
     /// Elements per chunk; a multiple of 32 so packed words never straddle chunks.
     pub chunk_elems: usize,
     pub chunks: Vec<wgpu::Buffer>,
+    /// Byte offset of element 0 in `chunks[0]`: 0, except for tensors sub-allocated in a shared
+    /// [`Block`] by a batched upload (those have one chunk).
+    pub offset: u64,
+    /// The shared buffer a sub-allocated tensor lives in; it returns to the pool with the last
+    /// tensor using it.
+    pub block: Option<Arc<Block>>,
     /// Bytes accounted in the pool (sum of buffer sizes).
     pub bytes: u64,
-    /// Serialises direct mapping of this tensor's own buffers (Mapped path).
-    pub map_lock: Mutex<()>,
+    /// Serialises direct mapping of this tensor's buffers (Mapped path); shared by every
+    /// tensor of a block, since a buffer maps as a whole.
+    pub map_lock: Arc<Mutex<()>>,
     /// Set while a [`crate::MappedArray`] maps this tensor's own buffer.
     pub viewed: AtomicBool,
 }
@@ -37,11 +44,29 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let pool = &self.gpu.shared.pool;
         pool.release(self.bytes);
-        for b in self.chunks.drain(..) {
-            pool.give(b);
+        if self.block.is_none() {
+            for b in self.chunks.drain(..) {
+                pool.give(b);
+            }
         }
     }
 }
+
+/// One pooled buffer holding several small tensors of a batch (mapped path): one map and one
+/// unmap serve them all.
+pub(crate) struct Block {
+    gpu: Gpu,
+    buffer: wgpu::Buffer,
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        self.gpu.shared.pool.give(self.buffer.clone());
+    }
+}
+
+/// Tensors of at most this many bytes share a block in a batched upload.
+pub(crate) const BLOCK_ITEM_MAX: u64 = 64 << 10;
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,7 +91,13 @@ pub(crate) struct Piece {
 impl Piece {
     /// Byte offset of the piece inside its chunk buffer.
     pub fn offset(&self, t: &Inner) -> u64 {
-        ((self.start - self.chunk * t.chunk_elems) * t.dtype.size_in_bytes()) as u64
+        t.offset + ((self.start - self.chunk * t.chunk_elems) * t.dtype.size_in_bytes()) as u64
+    }
+
+    /// The piece's bytes (word-padded) in its chunk buffer.
+    pub fn slice<'a>(&self, t: &'a Inner) -> wgpu::BufferSlice<'a> {
+        let at = self.offset(t);
+        t.chunks[self.chunk].slice(at..at + self.padded_bytes(t))
     }
 
     /// Bytes of the piece, rounded up to whole words (the tail word is padding).
@@ -148,11 +179,92 @@ impl Tensor {
                 len,
                 chunk_elems,
                 chunks,
+                offset: 0,
+                block: None,
                 bytes,
-                map_lock: Mutex::new(()),
+                map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// Allocates small tensors side by side in shared pooled buffers (blocks), each at an offset
+    /// aligned for storage binding. Used by batched uploads on the mapped path.
+    pub(crate) fn alloc_block(gpu: &Gpu, dtype: DType, shapes: &[&[usize]]) -> Result<Vec<Tensor>> {
+        let shared = &gpu.shared;
+        let align = (shared.info.limits.min_storage_buffer_offset_alignment as u64).max(256);
+        let size = dtype.size_in_bytes();
+        let lens: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
+        let padded = |n: usize| ((n * size) as u64).next_multiple_of(align).max(align);
+        let mut out = Vec::with_capacity(shapes.len());
+        let mut i = 0;
+        while i < shapes.len() {
+            // As many tensors as fit one buffer.
+            let (first, mut total) = (i, 0u64);
+            while i < shapes.len()
+                && (total == 0 || total + padded(lens[i]) <= shared.max_chunk_bytes)
+            {
+                total += padded(lens[i]);
+                i += 1;
+            }
+            let usage = wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::MAP_READ
+                | wgpu::BufferUsages::MAP_WRITE;
+            let class = shared.pool.class(total);
+            shared.pool.reserve_many(i - first, total)?;
+            let buffer = match shared.pool.take(gpu, "tensor block", class, usage) {
+                Ok(b) => b,
+                Err(e) => {
+                    shared.pool.release_many(i - first, total);
+                    return Err(e);
+                }
+            };
+            let lock = Arc::new(Mutex::new(()));
+            let block = Arc::new(Block {
+                gpu: gpu.clone(),
+                buffer: buffer.clone(),
+            });
+            let mut offset = 0;
+            for k in first..i {
+                out.push(Tensor {
+                    inner: Arc::new(Inner {
+                        gpu: gpu.clone(),
+                        dtype,
+                        shape: shapes[k].to_vec(),
+                        len: lens[k],
+                        chunk_elems: lens[k].next_multiple_of(32).max(32),
+                        chunks: vec![buffer.clone()],
+                        offset,
+                        block: Some(block.clone()),
+                        bytes: padded(lens[k]),
+                        map_lock: lock.clone(),
+                        viewed: AtomicBool::new(false),
+                    }),
+                });
+                offset += padded(lens[k]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The binding of chunk `c` for a kernel: the whole buffer, or this tensor's range of a
+    /// shared block.
+    pub(crate) fn binding(&self, c: usize) -> wgpu::BindingResource<'_> {
+        let inner = &self.inner;
+        match inner.block {
+            None => inner.chunks[c].as_entire_binding(),
+            Some(_) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &inner.chunks[c],
+                offset: inner.offset,
+                size: wgpu::BufferSize::new(
+                    ((inner.len * inner.dtype.size_in_bytes()) as u64)
+                        .next_multiple_of(4)
+                        .max(4),
+                ),
+            }),
+        }
     }
 
     /// The element type.
@@ -191,9 +303,17 @@ impl Tensor {
     }
 
     /// The device buffers holding the tensor, in order; each holds `chunk_elems()` elements
-    /// except the last. Use them to bind the tensor in your own kernels.
+    /// except the last. Use them to bind the tensor in your own kernels. The data starts at
+    /// [`Tensor::byte_offset`] in the first buffer (not 0 for small tensors of a batched upload,
+    /// which share one buffer).
     pub fn buffers(&self) -> &[wgpu::Buffer] {
         &self.inner.chunks
+    }
+
+    /// Byte offset of the first element in `buffers()[0]` (a multiple of
+    /// `min_storage_buffer_offset_alignment`, so it can be bound).
+    pub fn byte_offset(&self) -> u64 {
+        self.inner.offset
     }
 
     /// Elements per chunk buffer.

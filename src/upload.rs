@@ -5,7 +5,7 @@ use ndarray::{ArrayBase, ArrayView1, Data, Dimension};
 use crate::layout::Gather;
 use crate::staging::Plan;
 use crate::stats::{Op, Span, host_copy, map_wait, submit};
-use crate::sync::{map_all_now, map_now};
+use crate::sync::{map_covering, map_now};
 use crate::tensor::Piece;
 use crate::{DType, Element, Error, Gpu, Result, Tensor, TransferPath};
 
@@ -109,26 +109,26 @@ impl Gpu {
             .collect();
         let slices: Vec<_> = pieces
             .iter()
-            .map(|&(i, p)| {
-                let inner = &tensors[i].inner;
-                inner.chunks[p.chunk].slice(0..p.padded_bytes(inner))
-            })
+            .map(|&(i, p)| p.slice(&tensors[i].inner))
             .collect();
-        span.time(map_wait, || {
-            map_all_now(self, &slices, wgpu::MapMode::Write)
+        let mapped = span.time(map_wait, || {
+            map_covering(self, &slices, wgpu::MapMode::Write)
         })?;
         // One clock read for the whole loop: per-piece timing costs more than small copies.
         let start = web_time::Instant::now();
         let mut result = Ok(());
         for (&(i, p), slice) in pieces.iter().zip(&slices) {
-            if result.is_ok() {
-                let size = tensors[i].dtype().size_in_bytes();
-                result = slice
-                    .get_mapped_range_mut()
-                    .map(|mut v| g[i].fill(v.slice(..p.len * size)))
-                    .map_err(|e| Error::Map(e.to_string()));
+            let size = tensors[i].dtype().size_in_bytes();
+            result = slice
+                .get_mapped_range_mut()
+                .map(|mut v| g[i].fill(v.slice(..p.len * size)))
+                .map_err(|e| Error::Map(e.to_string()));
+            if result.is_err() {
+                break;
             }
-            slice.buffer().unmap();
+        }
+        for b in mapped {
+            b.unmap();
         }
         span.since(host_copy, start);
         result

@@ -98,7 +98,9 @@ impl Tensor {
         gpu.check()?;
         let inner = &self.inner;
         let bytes = (self.size_in_bytes().next_multiple_of(4)).max(4);
-        let direct = gpu.shared.path == TransferPath::Mapped && inner.chunks.len() == 1;
+        let direct = gpu.shared.path == TransferPath::Mapped
+            && inner.chunks.len() == 1
+            && inner.block.is_none();
         let (buffer, staged) = if direct {
             (inner.chunks[0].clone(), false)
         } else {

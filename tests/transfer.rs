@@ -88,6 +88,70 @@ fn batches_arrive_intact_on_every_path() {
 }
 
 #[test]
+fn batched_tensors_work_everywhere_a_tensor_does() {
+    for (name, gpu) in gpus() {
+        // Small tensors of one batch may share a buffer (mapped path): every operation must
+        // see only its own range.
+        let arrays: Vec<Array1<f32>> = (0..40)
+            .map(|i| Array1::from_shape_fn(3 * i + 1, |j| (i * 100 + j) as f32 - 7.5))
+            .collect();
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        let ts = gpu.upload_many(&views).unwrap();
+        let shared = ts
+            .windows(2)
+            .any(|w| w[0].buffers()[0] == w[1].buffers()[0]);
+        assert_eq!(
+            shared,
+            gpu.info().path == Some(TransferPath::Mapped),
+            "{name}"
+        );
+        assert_eq!(gpu.memory().num_tensors, 40, "{name}");
+        for (t, a) in ts.iter().zip(&arrays) {
+            assert_eq!(t.byte_offset() % 32, 0);
+            let h = t.cast(DType::F16).unwrap();
+            let want: Vec<f32> = a
+                .iter()
+                .map(|&x| tensorbridge::f16::from_f32(x).to_f32())
+                .collect();
+            let got: Vec<f32> = h.to_array_as::<f32>().unwrap().iter().copied().collect();
+            assert_eq!(got, want, "{name}");
+            let s = t.summary().unwrap();
+            assert_eq!(s.max.as_f64(), *a.iter().last().unwrap() as f64, "{name}");
+            assert_eq!(s.min.as_f64(), a[0] as f64, "{name}");
+            let q = t.quantize(&tensorbridge::QuantSpec::int8()).unwrap();
+            assert_eq!(q.codes.len(), a.len());
+            let m = t.view::<f32>().unwrap();
+            assert_eq!(&*m, a.as_slice().unwrap(), "{name}");
+            drop(m);
+            let mut out = Array1::<f32>::zeros(a.len());
+            t.read_into(&mut out.view_mut()).unwrap();
+            assert_eq!(&out, a, "{name}");
+        }
+        // Block-mates read from several threads at once.
+        std::thread::scope(|s| {
+            for (t, a) in ts.iter().zip(&arrays).take(8) {
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        assert_eq!(t.to_array::<f32>().unwrap(), a.clone().into_dyn());
+                    }
+                });
+            }
+        });
+        // Dropping some keeps the others intact; dropping all releases everything.
+        let keep: Vec<Tensor> = ts.into_iter().step_by(3).collect();
+        for (t, a) in keep.iter().zip(arrays.iter().step_by(3)) {
+            assert_eq!(t.to_array::<f32>().unwrap(), a.clone().into_dyn(), "{name}");
+        }
+        drop(keep);
+        assert_eq!(
+            (gpu.memory().num_tensors, gpu.memory().num_bytes),
+            (0, 0),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn batches_reject_bad_input() {
     let all = gpus();
     let (name, gpu) = &all[0];
