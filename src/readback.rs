@@ -251,7 +251,7 @@ impl Gpu {
             .iter()
             .flat_map(|t| {
                 let inner = &t.inner;
-                t.pieces(u64::MAX).into_iter().map(move |p| p.slice(inner))
+                t.pieces(u64::MAX).map(move |p| p.slice(inner))
             })
             .collect();
         // The mapped path exists only natively, where mapping completes synchronously.

@@ -170,7 +170,7 @@ impl Tensor {
         let device = &gpu.shared.device;
         let kernels = gpu.shared.reduce.get_or_init(|| ReduceKernels::new(device));
         let pipeline = kernels.pipeline(device, entry, self.dtype());
-        let pieces = self.pieces(u64::MAX);
+        let pieces: Vec<_> = self.pieces(u64::MAX).collect();
         let groups: Vec<u32> = pieces
             .iter()
             .map(|p| {

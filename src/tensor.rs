@@ -324,19 +324,21 @@ impl Tensor {
     /// Splits the element range into pieces that each lie in one chunk and hold at most
     /// `max_bytes` bytes (rounded down to a multiple of 8 elements, so every piece starts at a
     /// byte offset that is a multiple of 8, as mapping requires).
-    pub(crate) fn pieces(&self, max_bytes: u64) -> Vec<Piece> {
+    pub(crate) fn pieces(&self, max_bytes: u64) -> impl Iterator<Item = Piece> + '_ {
         let t = &self.inner;
         let size = t.dtype.size_in_bytes();
         let step = (((max_bytes as usize) / size) & !7).clamp(8, t.chunk_elems);
-        let mut out = Vec::new();
         let mut start = 0;
-        while start < t.len {
+        std::iter::from_fn(move || {
+            if start >= t.len {
+                return None;
+            }
             let chunk = start / t.chunk_elems;
             let chunk_end = ((chunk + 1) * t.chunk_elems).min(t.len);
             let len = step.min(chunk_end - start);
-            out.push(Piece { chunk, start, len });
+            let piece = Piece { chunk, start, len };
             start += len;
-        }
-        out
+            Some(piece)
+        })
     }
 }

@@ -105,7 +105,7 @@ impl Gpu {
         let pieces: Vec<(usize, Piece)> = tensors
             .iter()
             .enumerate()
-            .flat_map(|(i, t)| t.pieces(u64::MAX).into_iter().map(move |p| (i, p)))
+            .flat_map(|(i, t)| t.pieces(u64::MAX).map(move |p| (i, p)))
             .collect();
         let slices: Vec<_> = pieces
             .iter()
