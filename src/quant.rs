@@ -349,6 +349,8 @@ impl Tensor {
     /// ```
     pub fn quantize(&self, spec: &QuantSpec) -> Result<QTensor> {
         let (inner, channels) = self.channels(spec.axis)?;
+        // Cast once; min/max and the codes both read the f32 tensor (a clone when already f32).
+        let x = self.cast(DType::F32)?;
         let (scale, zero_point) = match &spec.params {
             Some((s, z)) => {
                 if s.len() != channels as usize || z.len() != channels as usize {
@@ -366,13 +368,12 @@ impl Tensor {
                 }
                 (s.clone(), z.clone())
             }
-            None => self
+            None => x
                 .channel_min_max(spec.axis)?
                 .into_iter()
                 .map(|(lo, hi)| quant_params(spec.qtype, spec.scheme, lo, hi))
                 .unzip(),
         };
-        let x = self.cast(DType::F32)?;
         let gpu = x.gpu();
         let table = channel_table(gpu, &scale, &zero_point)?;
         let codes = Tensor::alloc(gpu, spec.qtype.dtype(), self.shape())?;
