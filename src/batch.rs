@@ -47,8 +47,11 @@ impl Gpu {
         shapes: impl Iterator<Item = &'a [usize]>,
     ) -> Result<Vec<Tensor>> {
         let shapes: Vec<&[usize]> = shapes.collect();
+        // Small: its aligned range fits a block without exceeding the buffer size cap.
+        let cap = BLOCK_ITEM_MAX.min(self.shared.max_chunk_bytes);
         let small = |s: &[usize]| {
-            s.iter().product::<usize>() as u64 * dtype.size_in_bytes() as u64 <= BLOCK_ITEM_MAX
+            let bytes = s.iter().product::<usize>() as u64 * dtype.size_in_bytes() as u64;
+            bytes.next_multiple_of(256).max(256) <= cap
         };
         if self.shared.path != TransferPath::Mapped || shapes.len() < 2 {
             return shapes
