@@ -61,7 +61,8 @@ struct Params {
     row: u32,
 }
 
-fn kind_code(d: DType) -> f64 {
+/// The KIND override of a dtype: 0 bool, 1 unsigned, 2 signed, 3 float.
+pub(crate) fn kind_code(d: DType) -> f64 {
     match d.kind() {
         Kind::Bool => 0.0,
         Kind::UInt => 1.0,

@@ -140,11 +140,11 @@ pub(crate) struct Shared {
     pub kernels: CastKernels,
     /// The in-place byte-swap kernel, compiled on first use (for big-endian files).
     #[cfg(not(target_arch = "wasm32"))]
-    pub byteswap: std::sync::OnceLock<crate::byteswap::ByteSwap>,
+    pub byteswap: std::sync::OnceLock<crate::kernels::Kernels>,
     /// The statistics kernels, compiled on first use.
-    pub reduce: std::sync::OnceLock<crate::reduce::ReduceKernels>,
+    pub reduce: std::sync::OnceLock<crate::kernels::Kernels>,
     /// The quantization kernels, compiled on first use.
-    pub quant: std::sync::OnceLock<crate::quant::QuantKernels>,
+    pub quant: std::sync::OnceLock<crate::kernels::Kernels>,
     /// Set by the device-lost callback; every call checks it first.
     pub lost: Arc<Mutex<Option<String>>>,
     /// Errors no scope caught (wgpu would otherwise panic on them), converted at capture time

@@ -40,6 +40,7 @@ mod dtype;
 mod error;
 #[cfg(not(target_arch = "wasm32"))]
 mod file;
+mod kernels;
 mod layout;
 mod pool;
 mod quant;

@@ -5,6 +5,7 @@
 
 use wgpu::util::DeviceExt;
 
+use crate::kernels::{Kernels, dispatch};
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -104,65 +105,22 @@ impl QType {
 /// Scale and zero point from a channel's min and max, exactly as documented above.
 pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, i32) {
     let (qmin, qmax) = qtype.range();
+    // A scale of 0 (constant-zero channel) or beyond f32 becomes 1.
+    let usable = |s: f32| if s > 0.0 && s.is_finite() { s } else { 1.0 };
     let (scale, zp) = match scheme {
         QScheme::Affine => {
             let (lo, hi) = (min.min(0.0), max.max(0.0));
-            let scale = (hi - lo) / (qmax - qmin) as f32;
-            let scale = if scale > 0.0 && scale.is_finite() {
-                scale
-            } else {
-                1.0
-            };
+            let scale = usable((hi - lo) / (qmax - qmin) as f32);
             let zp = (qmin as f32 - (lo / scale).round_ties_even()).clamp(qmin as f32, qmax as f32);
             (scale, zp as i32)
         }
         QScheme::Symmetric => {
             let amax = min.abs().max(max.abs());
-            let scale = amax / 127.0;
-            let scale = if scale > 0.0 && scale.is_finite() {
-                scale
-            } else {
-                1.0
-            };
+            let scale = usable(amax / 127.0);
             (scale, if qtype == QType::I8 { 0 } else { 128 })
         }
     };
     (scale, zp)
-}
-
-/// The compiled kernels of one device.
-pub(crate) struct QuantKernels {
-    module: wgpu::ShaderModule,
-    pipelines: std::sync::Mutex<std::collections::HashMap<&'static str, wgpu::ComputePipeline>>,
-}
-
-impl QuantKernels {
-    pub fn new(device: &wgpu::Device) -> Self {
-        QuantKernels {
-            module: device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("tensorbridge quant"),
-                source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/quant.wgsl").into()),
-            }),
-            pipelines: Default::default(),
-        }
-    }
-
-    fn pipeline(&self, device: &wgpu::Device, entry: &'static str) -> wgpu::ComputePipeline {
-        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry(entry)
-            .or_insert_with(|| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &self.module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            })
-            .clone()
-    }
 }
 
 /// One kernel launch over the element range of a source and a destination tensor, split at both
@@ -183,15 +141,20 @@ struct Launch<'a> {
 impl Launch<'_> {
     fn run(&self, gpu: &Gpu) -> Result<()> {
         let device = &gpu.shared.device;
-        let kernels = gpu.shared.quant.get_or_init(|| QuantKernels::new(device));
-        let pipeline = kernels.pipeline(device, self.entry);
+        let kernels = gpu.shared.quant.get_or_init(|| {
+            Kernels::new(
+                device,
+                "tensorbridge quant",
+                include_str!("../shaders/quant.wgsl"),
+            )
+        });
+        let pipeline = kernels.pipeline(device, self.entry, None);
         let _in_use = self.src.lock_for_gpu()?;
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let si = &self.src.inner;
         let dst_chunk = self.dst.map_or(usize::MAX, |d| d.inner.chunk_elems);
         let (qmin, qmax) = self.qtype.range();
         let mut enc = device.create_command_encoder(&Default::default());
-        let mut uniforms = Vec::new();
         let mut start = 0;
         while start < self.src.len() {
             let (sc, dc) = (start / si.chunk_elems, start / dst_chunk);
@@ -216,44 +179,16 @@ impl Launch<'_> {
                 0,
                 0,
             ];
-            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("tensorbridge quant params"),
-                contents: bytemuck::cast_slice(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-            let mut entries = vec![
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.src.binding(sc),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: uniform.as_entire_binding(),
-                },
-            ];
-            for &(binding, buffer) in &self.extra {
-                entries.push(wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                });
-            }
+            let mut bindings = vec![(0, self.src.binding(sc))];
+            bindings.extend(
+                self.extra
+                    .iter()
+                    .map(|&(binding, buffer)| (binding, buffer.as_entire_binding())),
+            );
             if let Some(d) = self.dst {
-                entries.push(wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: d.binding(dc),
-                });
+                bindings.push((4, d.binding(dc)));
             }
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &entries,
-            });
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(x, y, 1);
-            drop(pass);
-            uniforms.push(uniform);
+            dispatch(device, &mut enc, &pipeline, (1, &params), &bindings, (x, y));
             start = end;
         }
         gpu.queue().submit([enc.finish()]);

@@ -3,12 +3,8 @@
 //!
 //! The precision of each statistic is documented on [`Summary`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use wgpu::util::DeviceExt;
-
 use crate::dtype::Kind;
+use crate::kernels::{Kernels, dispatch};
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -98,62 +94,6 @@ const MAX_GROUPS: u64 = 1024;
 /// Elements an invocation handles at least, before more workgroups are used.
 const PER_INVOCATION: u64 = 8;
 
-/// The reduction kernels of one device, compiled per (entry point, dtype) on first use.
-pub(crate) struct ReduceKernels {
-    module: wgpu::ShaderModule,
-    pipelines: Mutex<HashMap<(&'static str, DType), wgpu::ComputePipeline>>,
-}
-
-impl ReduceKernels {
-    pub fn new(device: &wgpu::Device) -> Self {
-        ReduceKernels {
-            module: device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("tensorbridge reduce"),
-                source: wgpu::ShaderSource::Wgsl(include_str!("../shaders/reduce.wgsl").into()),
-            }),
-            pipelines: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn pipeline(
-        &self,
-        device: &wgpu::Device,
-        entry: &'static str,
-        d: DType,
-    ) -> wgpu::ComputePipeline {
-        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry((entry, d))
-            .or_insert_with(|| {
-                let (exp, frac) = d.float_format();
-                let kind = match d.kind() {
-                    Kind::Bool => 0.0,
-                    Kind::UInt => 1.0,
-                    Kind::SInt => 2.0,
-                    Kind::Float => 3.0,
-                };
-                let constants = [
-                    ("BITS", d.bits() as f64),
-                    ("KIND", kind),
-                    ("EXP", exp as f64),
-                    ("FRAC", frac as f64),
-                ];
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &self.module,
-                    entry_point: Some(entry),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants: &constants,
-                        zero_initialize_workgroup_memory: false,
-                    },
-                    cache: None,
-                })
-            })
-            .clone()
-    }
-}
-
 /// Histogram parameters for [`Tensor::dispatch`].
 struct Bins {
     count: u32,
@@ -168,8 +108,14 @@ impl Tensor {
         let gpu: &Gpu = self.gpu();
         let _in_use = self.lock_for_gpu()?;
         let device = &gpu.shared.device;
-        let kernels = gpu.shared.reduce.get_or_init(|| ReduceKernels::new(device));
-        let pipeline = kernels.pipeline(device, entry, self.dtype());
+        let kernels = gpu.shared.reduce.get_or_init(|| {
+            Kernels::new(
+                device,
+                "tensorbridge reduce",
+                include_str!("../shaders/reduce.wgsl"),
+            )
+        });
+        let pipeline = kernels.pipeline(device, entry, Some(self.dtype()));
         let pieces: Vec<_> = self.pieces(u64::MAX).collect();
         let groups: Vec<u32> = pieces
             .iter()
@@ -205,35 +151,12 @@ impl Tensor {
             params[4] = lo.to_bits();
             params[5] = hi.to_bits();
             params[6] = (count as f32 / (hi - lo)).to_bits();
-            let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("tensorbridge reduce params"),
-                contents: bytemuck::cast_slice(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
             let out_binding = if bins.is_some() { 3 } else { 1 };
-            let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: None,
-                layout: &pipeline.get_bind_group_layout(0),
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: self.binding(p.chunk),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: out_binding,
-                        resource: out.inner.chunks[0].as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: uniform.as_entire_binding(),
-                    },
-                ],
-            });
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(g, 1, 1);
-            drop(pass);
+            let bindings = [
+                (0, self.binding(p.chunk)),
+                (out_binding, out.inner.chunks[0].as_entire_binding()),
+            ];
+            dispatch(device, &mut enc, &pipeline, (2, &params), &bindings, (g, 1));
             out_base += g;
         }
         gpu.queue().submit([enc.finish()]);

@@ -105,9 +105,9 @@ impl Span {
         let queue = &gpu.shared.queue;
         let start = Instant::now();
         queue.submit(commands);
-        self.times.submit += start.elapsed();
-        let (recorder, op) = (self.recorder.clone(), self.op);
         let submitted = Instant::now();
+        self.times.submit += submitted - start;
+        let (recorder, op) = (self.recorder.clone(), self.op);
         queue.on_submitted_work_done(move || {
             if let Ok(mut s) = recorder.lock() {
                 s.get(op).device += submitted.elapsed();

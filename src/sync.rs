@@ -54,16 +54,7 @@ pub(crate) async fn map_all(
         return map_all_now(gpu, slices, mode);
     }
     gpu.check()?;
-    let receivers: Vec<_> = slices
-        .iter()
-        .map(|s| {
-            let (tx, rx) = futures_channel::oneshot::channel();
-            s.map_async(mode, move |r| {
-                let _ = tx.send(r);
-            });
-            rx
-        })
-        .collect();
+    let receivers = start_maps(slices, mode);
     let mut results = Vec::with_capacity(slices.len());
     for rx in receivers {
         results.push(rx.await);
@@ -78,16 +69,7 @@ pub(crate) fn map_all_now(
     mode: wgpu::MapMode,
 ) -> Result<()> {
     gpu.check()?;
-    let receivers: Vec<_> = slices
-        .iter()
-        .map(|s| {
-            let (tx, rx) = futures_channel::oneshot::channel();
-            s.map_async(mode, move |r| {
-                let _ = tx.send(r);
-            });
-            rx
-        })
-        .collect();
+    let receivers = start_maps(slices, mode);
     let mut results = Vec::with_capacity(slices.len());
     for mut rx in receivers {
         let r = loop {
@@ -132,6 +114,23 @@ pub(crate) fn map_covering(
     let whole: Vec<_> = spans.iter().map(|(b, x, y)| b.slice(*x..*y)).collect();
     map_all_now(gpu, &whole, mode)?;
     Ok(spans.into_iter().map(|s| s.0).collect())
+}
+
+/// Issues `map_async` on every slice; each receiver gets its callback's result.
+fn start_maps(
+    slices: &[wgpu::BufferSlice<'_>],
+    mode: wgpu::MapMode,
+) -> Vec<futures_channel::oneshot::Receiver<Result<(), wgpu::BufferAsyncError>>> {
+    slices
+        .iter()
+        .map(|s| {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            s.map_async(mode, move |r| {
+                let _ = tx.send(r);
+            });
+            rx
+        })
+        .collect()
 }
 
 /// Turns the map callbacks' results into one `Result`, unmapping what did map on failure.

@@ -110,11 +110,7 @@ impl Tensor {
         let mapped = if direct {
             // Claim and map under the tensor's lock, so no GPU submission using the buffer can
             // slip in between (those take the lock and then see the claim).
-            let _lock = self
-                .inner
-                .map_lock
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let _lock = self.lock_map();
             self.claim()?;
             crate::sync::map_now(gpu, slice, wgpu::MapMode::Read)
         } else {
@@ -199,13 +195,18 @@ impl Tensor {
     /// other thread maps them (submitting work on a mapped buffer is a validation error). Hold
     /// it until `queue.submit` returns. [`Error::Busy`] when a view maps the buffer.
     pub(crate) fn lock_for_gpu(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
-        let guard = self
-            .inner
-            .map_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let guard = self.lock_map();
         self.check_not_viewed()?;
         Ok(guard)
+    }
+
+    /// The tensor's map lock (shared by the tensors of a block). A panic elsewhere while it was
+    /// held leaves nothing inconsistent, so a poisoned lock is taken as is.
+    fn lock_map(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .map_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn busy(&self) -> Error {

@@ -29,6 +29,11 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// A tensor's elements, row-major.
+fn values<T: tensorbridge::Element>(t: &tensorbridge::Tensor) -> Vec<T> {
+    t.to_array::<T>().unwrap().iter().copied().collect()
+}
+
 #[test]
 fn convert_casts_on_the_device_and_changes_format() {
     let dir = scratch("convert");
@@ -154,26 +159,9 @@ fn quantize_writes_codes_scales_and_zero_points() {
         })
         .unwrap();
     assert_eq!(get("w").to_bytes().unwrap(), want.codes.to_bytes().unwrap());
-    assert_eq!(
-        get("w.scale")
-            .to_array::<f32>()
-            .unwrap()
-            .as_slice()
-            .unwrap(),
-        &want.scale[..]
-    );
-    assert_eq!(
-        get("w.zero_point")
-            .to_array::<i32>()
-            .unwrap()
-            .as_slice()
-            .unwrap(),
-        &want.zero_point[..]
-    );
-    assert_eq!(
-        get("ids").to_array::<i64>().unwrap().as_slice().unwrap(),
-        &[1, 2]
-    );
+    assert_eq!(values::<f32>(&get("w.scale")), want.scale);
+    assert_eq!(values::<i32>(&get("w.zero_point")), want.zero_point);
+    assert_eq!(values::<i64>(&get("ids")), [1, 2]);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
