@@ -281,6 +281,9 @@ impl Gpu {
         if path == TransferPath::Mapped {
             features |= wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
         }
+        // The cast kernels move u64 words where they can: on CPU adapters a load or store costs
+        // about the same whatever its width. Only loads, stores, shifts and masks use them.
+        features |= info.features & wgpu::Features::SHADER_INT64;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("tensorbridge"),

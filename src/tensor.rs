@@ -267,6 +267,19 @@ impl Tensor {
         }
     }
 
+    /// The binding of chunk `c` for a kernel that reads or writes it in whole units of `unit`
+    /// bytes: the tensor's bytes in that chunk, rounded down to whole units (at least one).
+    pub(crate) fn unit_binding(&self, c: usize, unit: u64) -> wgpu::BindingResource<'_> {
+        let inner = &self.inner;
+        let elems = (inner.len - c * inner.chunk_elems).min(inner.chunk_elems);
+        let bytes = (elems * inner.dtype.size_in_bytes()) as u64;
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &inner.chunks[c],
+            offset: inner.offset,
+            size: wgpu::BufferSize::new((bytes - bytes % unit).max(unit)),
+        })
+    }
+
     /// The element type.
     pub fn dtype(&self) -> DType {
         self.inner.dtype

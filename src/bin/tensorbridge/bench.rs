@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ndarray::{Array1, ArrayD};
 use tensorbridge::{DType, Gpu, GpuOptions, Result, Tensor, TransferPath};
 
-use crate::report::{Files, Fit, Gains, Report, Row};
+use crate::report::{CastRow, Files, Fit, Gains, Report, Row};
 
 /// Options of `tensorbridge bench`.
 #[derive(clap::Args)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// Skip the casts.
     #[arg(long)]
     no_casts: bool,
+    /// Elements of each cast in the casts section, with K/M/G suffixes (0 skips it).
+    #[arg(long, default_value = "64M")]
+    cast_elems: String,
     /// Size of the .npy for the load + save against `cp` section (0 skips it).
     #[arg(long, default_value = "512M")]
     file_size: String,
@@ -53,15 +56,19 @@ fn parse_size(s: &str) -> Option<usize> {
     num.parse::<usize>().ok().map(|n| n * mul)
 }
 
+/// How long one run of `f` takes.
+fn elapsed(f: impl FnOnce() -> Result<()>) -> Result<Duration> {
+    let start = Instant::now();
+    f()?;
+    Ok(start.elapsed())
+}
+
 /// Median of `reps` timings after one warm-up run.
 fn time(reps: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     f()?;
-    let mut t = Vec::with_capacity(reps);
-    for _ in 0..reps {
-        let start = Instant::now();
-        f()?;
-        t.push(start.elapsed());
-    }
+    let mut t = (0..reps)
+        .map(|_| elapsed(&mut f))
+        .collect::<Result<Vec<_>>>()?;
     t.sort();
     Ok(t[t.len() / 2])
 }
@@ -192,6 +199,37 @@ fn measure(gpu: &Gpu, dtype: DType, bytes: usize, args: &Args) -> Result<Row> {
     Ok(Row::new(
         dtype, bytes, memcpy, copy, upload, readback, round_trip, cast, cast_copy,
     ))
+}
+
+/// Each of [`tensorbridge::BENCHMARKED_CASTS`] on `n` elements, next to a GPU copy of the larger
+/// side. Copy and cast alternate, so drift in the machine's speed hits both alike.
+fn casts(gpu: &Gpu, n: usize, reps: usize) -> Result<Vec<CastRow>> {
+    let mut rows = Vec::new();
+    for (from, to) in tensorbridge::BENCHMARKED_CASTS {
+        let big = if to.size_in_bytes() > from.size_in_bytes() {
+            to
+        } else {
+            from
+        };
+        let src = gpu.upload_bytes(&bytes_for(from, n), from, &[n])?;
+        let x = gpu.upload_bytes(&vec![0; n * big.size_in_bytes()], big, &[n])?;
+        let y = gpu.upload_bytes(&vec![0; n * big.size_in_bytes()], big, &[n])?;
+        let cast = || -> Result<()> {
+            let _out = src.cast(to)?;
+            gpu.synchronize()
+        };
+        let (mut copies, mut times) = (Vec::new(), Vec::new());
+        cast()?;
+        gpu_copy(gpu, &x, &y)?;
+        for _ in 0..reps {
+            copies.push(elapsed(|| gpu_copy(gpu, &x, &y))?);
+            times.push(elapsed(cast)?);
+        }
+        copies.sort();
+        times.sort();
+        rows.push(CastRow::new(from, to, n, copies[reps / 2], times[reps / 2]));
+    }
+    Ok(rows)
 }
 
 /// 256 tensors of 1 KiB: one by one against `upload_many` + `read_many`.
@@ -344,7 +382,7 @@ pub fn run(args: &Args) -> Result<()> {
     let file_bytes = parse_size(&args.file_size).unwrap_or(0);
     let mut progress = Progress {
         done: 0,
-        total: sizes.len() * dtypes.len() + 2 + (file_bytes > 0) as usize,
+        total: sizes.len() * dtypes.len() + 3 + (file_bytes > 0) as usize,
         tty: std::io::stderr().is_terminal() && !args.quiet,
     };
     let mut rows = Vec::new();
@@ -359,6 +397,13 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     let stats = gpu.stats();
+    let cast_elems = parse_size(&args.cast_elems).unwrap_or(0);
+    let cast_rows = if cast_elems > 0 && !args.no_casts {
+        progress.step("casts");
+        casts(&gpu, cast_elems, if args.full { 11 } else { 5 })?
+    } else {
+        Vec::new()
+    };
     progress.step("batching 256 x 1 KiB");
     let batching = batching_gain(&gpu)?;
     // On unified memory a single round trip is already cheap; show the staged path too.
@@ -389,6 +434,7 @@ pub fn run(args: &Args) -> Result<()> {
         path: format!("{:?}", info.path.expect("opened")),
         fits: Fit::all(&rows),
         rows,
+        casts: cast_rows,
         gains: Gains::new(batching, staged, overlap),
         stats: stats.into(),
         files: files.map(|(cp, load, save)| Files::new(file_bytes, cp, load, save)),

@@ -54,6 +54,32 @@ impl Row {
     }
 }
 
+/// One of the benchmarked casts, next to its baseline (medians, seconds).
+#[derive(Serialize)]
+pub struct CastRow {
+    pub from: String,
+    pub to: String,
+    pub elems: u64,
+    /// A GPU copy of the larger side.
+    pub copy_s: f64,
+    pub cast_s: f64,
+    /// cast ÷ copy; the goal is at most 2.
+    pub ratio_to_copy: f64,
+}
+
+impl CastRow {
+    pub fn new(from: DType, to: DType, elems: usize, copy: Duration, cast: Duration) -> CastRow {
+        CastRow {
+            from: from.short_name().into(),
+            to: to.short_name().into(),
+            elems: elems as u64,
+            copy_s: copy.as_secs_f64(),
+            cast_s: cast.as_secs_f64(),
+            ratio_to_copy: cast.as_secs_f64() / copy.as_secs_f64(),
+        }
+    }
+}
+
 /// The paths a row holds, with a getter each: (name, seconds).
 type Getter = fn(&Row) -> Option<f64>;
 
@@ -242,6 +268,7 @@ pub struct Report {
     pub path: String,
     pub rows: Vec<Row>,
     pub fits: Vec<Fit>,
+    pub casts: Vec<CastRow>,
     pub gains: Gains,
     pub stats: StatsJson,
     pub files: Option<Files>,
@@ -324,6 +351,25 @@ impl Report {
                 f.gb_per_s,
                 f.max_rel_err * 100.0
             );
+        }
+        if let Some(c) = self.casts.first() {
+            println!(
+                "\ncasts, {} elements each, against a GPU copy of the larger side (goal ≤ 2× copy)",
+                size_label(c.elems).trim_end_matches('B')
+            );
+            println!(
+                "{:>10} {:>10} {:>10} {:>7}",
+                "cast", "copy", "time", "×copy"
+            );
+            for c in &self.casts {
+                println!(
+                    "{:>10} {:>10} {:>10} {:>7.2}",
+                    format!("{}->{}", c.from, c.to),
+                    dur(c.copy_s),
+                    dur(c.cast_s),
+                    c.ratio_to_copy
+                );
+            }
         }
         let g = &self.gains;
         println!("\ngains");

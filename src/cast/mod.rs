@@ -4,30 +4,17 @@
 //! its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs; each pair is a pipeline
 //! specialised by override constants, compiled on first use and cached.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+mod pipelines;
+mod vector;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 use wgpu::util::DeviceExt;
 
 use crate::dtype::Kind;
-use crate::{DType, Element, Error, Gpu, Result, Tensor};
+use crate::{DType, Element, Gpu, Result, Tensor};
+pub(crate) use pipelines::CastKernels;
+use pipelines::{VECTOR_WORKGROUP, WORDS_PER_WORKGROUP};
 
-/// The kernel source: whole files, concatenated in dependency order.
-const SOURCE: &str = concat!(
-    include_str!("../shaders/u64.wgsl"),
-    include_str!("../shaders/numeric.wgsl"),
-    include_str!("../shaders/num32.wgsl"),
-    include_str!("../shaders/cast.wgsl"),
-);
-
-/// Output words per workgroup: `WG * ITER` in cast.wgsl.
-const WORDS_PER_WORKGROUP: u64 = 256 * 8;
-
-/// Elements one invocation converts: exactly one output word's worth (`PER` in cast.wgsl).
-fn per_invocation(to: DType) -> u64 {
-    (4 / to.size_in_bytes()).max(1) as u64
-}
 /// Most elements one dispatch covers, keeping `Params` fields inside u32.
 const MAX_DISPATCH_ELEMS: usize = 1 << 30;
 
@@ -42,15 +29,6 @@ pub const BENCHMARKED_CASTS: [(DType, DType); 7] = [
     (DType::F32, DType::U8),
     (DType::I32, DType::F32),
 ];
-
-/// Compiled cast kernels of one device.
-pub(crate) struct CastKernels {
-    module: wgpu::ShaderModule,
-    layout: wgpu::BindGroupLayout,
-    pipeline_layout: wgpu::PipelineLayout,
-    /// Pipelines by (source, target), compiled lazily.
-    pipelines: Mutex<HashMap<(DType, DType), wgpu::ComputePipeline>>,
-}
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -71,107 +49,92 @@ pub(crate) fn kind_code(d: DType) -> f64 {
     }
 }
 
-fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Storage { read_only },
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
-}
-
-impl CastKernels {
-    pub fn new(device: &wgpu::Device) -> Self {
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("tensorbridge cast"),
-            source: wgpu::ShaderSource::Wgsl(SOURCE.into()),
-        });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("tensorbridge cast"),
-            entries: &[
-                storage_entry(0, true),
-                storage_entry(1, false),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 2,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("tensorbridge cast"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        CastKernels {
-            module,
-            layout,
-            pipeline_layout,
-            pipelines: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn pipeline(&self, gpu: &Gpu, from: DType, to: DType) -> Result<wgpu::ComputePipeline> {
-        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = cache.get(&(from, to)) {
-            return Ok(p.clone());
-        }
-        let (se, sf) = from.float_format();
-        let (de, df) = to.float_format();
-        let constants = [
-            ("SRC_KIND", kind_code(from)),
-            ("SRC_BITS", from.bits() as f64),
-            ("SRC_EXP", se as f64),
-            ("SRC_FRAC", sf as f64),
-            ("DST_KIND", kind_code(to)),
-            ("DST_BITS", to.bits() as f64),
-            ("DST_EXP", de as f64),
-            ("DST_FRAC", df as f64),
-            ("PER", per_invocation(to) as f64),
-        ];
-        let device = &gpu.shared.device;
-        let scope = (!cfg!(target_arch = "wasm32"))
-            .then(|| device.push_error_scope(wgpu::ErrorFilter::Validation));
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("tensorbridge cast"),
-            layout: Some(&self.pipeline_layout),
-            module: &self.module,
-            entry_point: Some("main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &constants,
-                zero_initialize_workgroup_memory: false,
-            },
-            cache: None,
-        });
-        if let Some(scope) = scope
-            && let Some(e) = crate::sync::block_on("cast", "", || scope.pop())?
-        {
-            {
-                return Err(Error::Gpu(format!(
-                    "compiling the {from} -> {to} cast kernel: {e}"
-                )));
-            }
-        }
-        cache.insert((from, to), pipeline.clone());
-        Ok(pipeline)
-    }
-}
-
 /// A 2-D grid of workgroups covering `workgroups`, balanced so neither side exceeds 65535 and
 /// at most `y - 1` workgroups idle.
 pub(crate) fn grid(workgroups: u64, max_dim: u64) -> (u32, u32) {
     let y = workgroups.div_ceil(max_dim).max(1);
     let x = workgroups.div_ceil(y);
     (x as u32, y as u32)
+}
+
+/// One dispatch of a cast: which kernel, which chunks, where.
+struct Dispatch {
+    vector: bool,
+    src_chunk: usize,
+    dst_chunk: usize,
+    grid: (u32, u32),
+    params: Params,
+}
+
+/// Splits `src -> dst` into dispatches. The element range is cut at both tensors' chunk
+/// boundaries; in each piece the vector kernel converts whole invocations' worth and the word
+/// kernel the rest (only ever at the end of a tensor, as chunks hold whole units).
+fn plan(src: &Tensor, dst: &Tensor, shape: &vector::Shape) -> Vec<Dispatch> {
+    let (si, di) = (&src.inner, &dst.inner);
+    let max_dim = src
+        .gpu()
+        .shared
+        .info
+        .limits
+        .max_compute_workgroups_per_dimension as u64;
+    let (su, du) = shape.unit_bytes();
+    let (su, du) = (su as usize, du as usize);
+    let (sb, db) = (si.dtype.size_in_bytes(), di.dtype.size_in_bytes());
+    let per_word = (4 / db).max(1) as u64;
+    let mut dispatches = Vec::new();
+    let mut start = 0;
+    while start < src.len() {
+        let (sc, dc) = (start / si.chunk_elems, start / di.chunk_elems);
+        let end = src
+            .len()
+            .min((sc + 1) * si.chunk_elems)
+            .min((dc + 1) * di.chunk_elems)
+            .min(start + MAX_DISPATCH_ELEMS);
+        let (s0, d0) = (start - sc * si.chunk_elems, start - dc * di.chunk_elems);
+        let aligned = (s0 * sb).is_multiple_of(su) && (d0 * db).is_multiple_of(du);
+        let whole = if aligned {
+            (end - start) / shape.elems as usize
+        } else {
+            0
+        };
+        if whole > 0 {
+            let grid = grid((whole as u64).div_ceil(VECTOR_WORKGROUP), max_dim);
+            dispatches.push(Dispatch {
+                vector: true,
+                src_chunk: sc,
+                dst_chunk: dc,
+                grid,
+                params: Params {
+                    n: whole as u32,
+                    src_base: (s0 * sb / su) as u32,
+                    dst_base: (d0 * db / du) as u32,
+                    row: grid.0,
+                },
+            });
+        }
+        let done = whole * shape.elems as usize;
+        let rest = end - start - done;
+        if rest > 0 {
+            let grid = grid(
+                (rest as u64).div_ceil(per_word * WORDS_PER_WORKGROUP),
+                max_dim,
+            );
+            dispatches.push(Dispatch {
+                vector: false,
+                src_chunk: sc,
+                dst_chunk: dc,
+                grid,
+                params: Params {
+                    n: rest as u32,
+                    src_base: (s0 + done) as u32,
+                    dst_base: (d0 + done) as u32,
+                    row: grid.0,
+                },
+            });
+        }
+        start = end;
+    }
+    dispatches
 }
 
 impl Tensor {
@@ -213,37 +176,20 @@ impl Tensor {
         if self.is_empty() {
             return Ok(out);
         }
-        let pipeline = gpu.shared.kernels.pipeline(gpu, from, dtype)?;
-        let (si, di) = (&self.inner, &out.inner);
+        let kernels = &gpu.shared.kernels;
+        let shape = kernels.shape(from, dtype);
+        let dispatches = plan(self, &out, &shape);
+        let mut pipelines = [None, None];
+        for d in &dispatches {
+            if pipelines[d.vector as usize].is_none() {
+                pipelines[d.vector as usize] = Some(kernels.pipeline(gpu, from, dtype, d.vector)?);
+            }
+        }
         let limits = &gpu.shared.info.limits;
         let stride = (limits.min_uniform_buffer_offset_alignment as usize).max(16);
-        let max_dim = limits.max_compute_workgroups_per_dimension as u64;
-
-        // Split the element range at both tensors' chunk boundaries.
-        let mut dispatches = Vec::new();
-        let mut start = 0;
-        while start < self.len() {
-            let (sc, dc) = (start / si.chunk_elems, start / di.chunk_elems);
-            let end = self
-                .len()
-                .min((sc + 1) * si.chunk_elems)
-                .min((dc + 1) * di.chunk_elems)
-                .min(start + MAX_DISPATCH_ELEMS);
-            let n = end - start;
-            let wgs = (n as u64).div_ceil(per_invocation(dtype) * WORDS_PER_WORKGROUP);
-            let (x, y) = grid(wgs, max_dim);
-            let params = Params {
-                n: n as u32,
-                src_base: (start - sc * si.chunk_elems) as u32,
-                dst_base: (start - dc * di.chunk_elems) as u32,
-                row: x,
-            };
-            dispatches.push((sc, dc, x, y, params));
-            start = end;
-        }
         let mut uniform = vec![0u8; stride * dispatches.len()];
         for (i, d) in dispatches.iter().enumerate() {
-            uniform[i * stride..i * stride + 16].copy_from_slice(bytemuck::bytes_of(&d.4));
+            uniform[i * stride..i * stride + 16].copy_from_slice(bytemuck::bytes_of(&d.params));
         }
         let device = &gpu.shared.device;
         let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -251,22 +197,28 @@ impl Tensor {
             contents: &uniform,
             usage: wgpu::BufferUsages::UNIFORM,
         });
+        let (su, du) = shape.unit_bytes();
         let mut enc = device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            for (i, &(sc, dc, x, y, _)) in dispatches.iter().enumerate() {
+            for (i, d) in dispatches.iter().enumerate() {
+                let (src, dst) = if d.vector {
+                    let s = self.unit_binding(d.src_chunk, su as u64);
+                    (s, out.unit_binding(d.dst_chunk, du as u64))
+                } else {
+                    (self.binding(d.src_chunk), out.binding(d.dst_chunk))
+                };
                 let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: None,
                     layout: &gpu.shared.kernels.layout,
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: 0,
-                            resource: self.binding(sc),
+                            resource: src,
                         },
                         wgpu::BindGroupEntry {
                             binding: 1,
-                            resource: out.binding(dc),
+                            resource: dst,
                         },
                         wgpu::BindGroupEntry {
                             binding: 2,
@@ -278,8 +230,13 @@ impl Tensor {
                         },
                     ],
                 });
+                pass.set_pipeline(
+                    pipelines[d.vector as usize]
+                        .as_ref()
+                        .expect("compiled above"),
+                );
                 pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(x, y, 1);
+                pass.dispatch_workgroups(d.grid.0, d.grid.1, 1);
             }
         }
         gpu.span(crate::stats::Op::Cast, out.size_in_bytes())

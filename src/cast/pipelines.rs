@@ -1,0 +1,169 @@
+//! Compiled cast kernels of one device: per (source, target) pair, a vector pipeline (generated
+//! by [`super::vector`]) and a word pipeline for leftovers, both compiled on first use and cached.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::vector::{self, Shape};
+use crate::{DType, Error, Gpu, Result};
+
+/// The conversion template and its helpers in dependency order, then `$extra` files.
+macro_rules! template {
+    ($($extra:expr),*) => {
+        concat!(
+            include_str!("../../shaders/u64.wgsl"),
+            include_str!("../../shaders/numeric.wgsl"),
+            include_str!("../../shaders/num32.wgsl"),
+            include_str!("../../shaders/cast.wgsl"),
+            $($extra),*
+        )
+    };
+}
+
+/// The word kernel: the template plus `shaders/cast_words.wgsl`.
+const WORDS: &str = template!(include_str!("../../shaders/cast_words.wgsl"));
+
+/// Output words per workgroup of the word kernel: `WG * ITER` in cast_words.wgsl.
+pub(crate) const WORDS_PER_WORKGROUP: u64 = 256 * 8;
+
+/// Invocations per workgroup of the vector kernel.
+pub(crate) const VECTOR_WORKGROUP: u64 = 256;
+
+pub(crate) struct CastKernels {
+    words: wgpu::ShaderModule,
+    pub layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    /// Whether the vector kernel may use `u64` words.
+    int64: bool,
+    /// Pipelines by (source, target, vector kernel or word kernel), compiled on first use.
+    pipelines: Mutex<HashMap<(DType, DType, bool), wgpu::ComputePipeline>>,
+}
+
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// The override constants describing both dtypes.
+fn constants(from: DType, to: DType) -> Vec<(&'static str, f64)> {
+    let (se, sf) = from.float_format();
+    let (de, df) = to.float_format();
+    vec![
+        ("SRC_KIND", super::kind_code(from)),
+        ("SRC_BITS", from.bits() as f64),
+        ("SRC_EXP", se as f64),
+        ("SRC_FRAC", sf as f64),
+        ("DST_KIND", super::kind_code(to)),
+        ("DST_BITS", to.bits() as f64),
+        ("DST_EXP", de as f64),
+        ("DST_FRAC", df as f64),
+    ]
+}
+
+impl CastKernels {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let words = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("tensorbridge cast words"),
+            source: wgpu::ShaderSource::Wgsl(WORDS.into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("tensorbridge cast"),
+            entries: &[
+                storage_entry(0, true),
+                storage_entry(1, false),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("tensorbridge cast"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        CastKernels {
+            words,
+            layout,
+            pipeline_layout,
+            int64: device.features().contains(wgpu::Features::SHADER_INT64),
+            pipelines: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How the vector kernel of `from -> to` covers its elements.
+    pub fn shape(&self, from: DType, to: DType) -> Shape {
+        Shape::new(from, to, self.int64)
+    }
+
+    /// The vector (`true`) or word kernel of `from -> to`, compiled on first use.
+    pub fn pipeline(
+        &self,
+        gpu: &Gpu,
+        from: DType,
+        to: DType,
+        vector: bool,
+    ) -> Result<wgpu::ComputePipeline> {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(&(from, to, vector)) {
+            return Ok(p.clone());
+        }
+        let device = &gpu.shared.device;
+        let scope = (!cfg!(target_arch = "wasm32"))
+            .then(|| device.push_error_scope(wgpu::ErrorFilter::Validation));
+        let mut constants = constants(from, to);
+        let pipeline = if vector {
+            let source = template!().to_owned() + &vector::source(from, to, self.shape(from, to));
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("tensorbridge cast vector"),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+            self.compile(device, &module, &constants)
+        } else {
+            constants.push(("PER", (4 / to.size_in_bytes()).max(1) as f64));
+            self.compile(device, &self.words, &constants)
+        };
+        if let Some(scope) = scope
+            && let Some(e) = crate::sync::block_on("cast", "", || scope.pop())?
+        {
+            return Err(Error::Gpu(format!(
+                "compiling the {from} -> {to} cast kernel: {e}"
+            )));
+        }
+        cache.insert((from, to, vector), pipeline.clone());
+        Ok(pipeline)
+    }
+
+    fn compile(
+        &self,
+        device: &wgpu::Device,
+        module: &wgpu::ShaderModule,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("tensorbridge cast"),
+            layout: Some(&self.pipeline_layout),
+            module,
+            entry_point: Some("main"),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants,
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        })
+    }
+}
