@@ -25,13 +25,11 @@ fn to_bool(raw: vec2<u32>) -> vec2<u32> {
     return vec2<u32>(select(0u, 1u, !is_zero64(v)), 0u);
 }
 
-// Rounds the top bits of `m` at bit `s` (1..=31), ties to even: m >> s, plus one if the bits
-// below are over half, or exactly half and the result is odd.
+// m >> s (s in 1..=31) rounded to nearest, ties to even: adding just under half, plus the low
+// bit of the result, carries into the result exactly when it should round up. Needs
+// m + 2^(s-1) < 2^32.
 fn round_shr(m: u32, s: u32) -> u32 {
-    let q = m >> s;
-    let rem = m & ((1u << s) - 1u);
-    let half = 1u << (s - 1u);
-    return q + select(0u, 1u, rem > half || (rem == half && (q & 1u) == 1u));
+    return (m + ((1u << (s - 1u)) - 1u) + ((m >> s) & 1u)) >> s;
 }
 
 // Integer of at most 32 bits -> f32: normalise with countLeadingZeros, round 8 bits away.
@@ -45,9 +43,10 @@ fn int_to_f32(raw: vec2<u32>) -> vec2<u32> {
     }
     let lz = countLeadingZeros(a);
     let m = a << (lz & 31u);
+    // Round 8 bits away from m; m >> 1 with the lost bit kept as sticky fits round_shr.
     // The significand with its implicit bit at 23 adds one to the exponent field, and a
     // rounding carry out of the significand moves into the exponent, as it should.
-    let bits = ((157u - lz) << 23u) + round_shr(m, 8u);
+    let bits = ((157u - lz) << 23u) + round_shr((m >> 1u) | (m & 1u), 7u);
     return vec2<u32>(select(sign | bits, 0u, a == 0u), 0u);
 }
 
@@ -74,16 +73,15 @@ fn f32_to_int(raw: vec2<u32>) -> vec2<u32> {
 fn f32_to_f16(raw: vec2<u32>) -> vec2<u32> {
     let x = raw.x;
     let a = x & 0x7fffffffu;
-    let sign = (x >> 16u) & 0x8000u;
-    // Normal results: rebias by 127 - 15 = 112 exponents and round 13 bits away.
-    let normal = round_shr(a - 0x38000000u, 13u);
-    // Subnormal results: the significand with its implicit bit, shifted to units of 2^-24.
-    let e = a >> 23u;
-    let sub = round_shr((a & 0x7fffffu) | 0x800000u, min(126u - min(e, 126u), 31u));
-    var h = select(sub, normal, a >= 0x38800000u);
+    let normal = a >= 0x38800000u;
+    // Normal results: rebias by 127 - 15 = 112 exponents and round 13 bits away. Subnormal
+    // results: the significand with its implicit bit, rounded to units of 2^-24.
+    let e = min(a >> 23u, 126u);
+    let v = select((a & 0x7fffffu) | 0x800000u, a - 0x38000000u, normal);
+    var h = round_shr(v, select(min(126u - e, 31u), 13u, normal));
     h = select(h, 0x7c00u, a >= 0x47800000u);
-    h = select(h, 0x7e00u | (a >> 13u), a > 0x7f800000u);
-    return vec2<u32>(sign | (h & 0x7fffu), 0u);
+    h = select(h, 0x7e00u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
+    return vec2<u32>(((x >> 16u) & 0x8000u) | h, 0u);
 }
 
 // f32 -> bf16, ties to even (same exponent range, so subnormals round like normals).
@@ -97,31 +95,21 @@ fn f32_to_bf16(raw: vec2<u32>) -> vec2<u32> {
 fn f64_to_f32(raw: vec2<u32>) -> vec2<u32> {
     let hi = raw.y & 0x7fffffffu;
     let lo = raw.x;
-    let sign = raw.y & 0x80000000u;
     let e = hi >> 20u;
-    let frac_hi = hi & 0xfffffu;
-    // Normal results: the top 23 fraction bits, rounded on the 29 below (lo carries them).
-    let top = (frac_hi << 3u) | (lo >> 29u);
-    let rest = lo & 0x1fffffffu;
-    let up = rest > 0x10000000u || (rest == 0x10000000u && (top & 1u) == 1u);
-    let normal = ((e - 896u) << 23u) + top + select(0u, 1u, up);
-    // Subnormal results: the 53-bit significand shifted right by s = 926 - e (30..=54).
-    let m_hi = frac_hi | 0x100000u;
-    let s = min(926u - min(e, 896u), 54u);
-    let t = s - 32u; // the shift within m_hi when s >= 32
-    let q = select((m_hi << ((32u - s) & 31u)) | (lo >> (s & 31u)), m_hi >> (t & 31u), s >= 32u);
-    // The round bit is bit s - 1; sticky is everything below it.
-    let r_lo = select((lo >> ((s - 1u) & 31u)) & 1u, 0u, s > 32u);
-    let r = select(r_lo, (m_hi >> ((s - 33u) & 31u)) & 1u, s > 32u);
-    let low_mask_lo = select((1u << ((s - 1u) & 31u)) - 1u, 0xffffffffu, s > 32u);
-    let low_mask_hi = select(0u, (1u << ((s - 33u) & 31u)) - 1u, s > 32u);
-    let sticky = (lo & low_mask_lo) != 0u || (m_hi & low_mask_hi) != 0u;
-    let sub = q + select(0u, 1u, r == 1u && (sticky || (q & 1u) == 1u));
-    var f = select(sub, normal, e >= 897u);
+    // Normal results: rebias, keep the top 23 fraction bits, round on the 29 below.
+    let top = ((hi & 0xfffffu) << 3u) | (lo >> 29u);
+    let normal = ((e - 896u) << 23u) + top + (((lo & 0x1fffffffu) + 0xfffffffu + (top & 1u)) >> 29u);
+    // Subnormal results: the 53-bit significand shifted right by 926 - e, done as its top 31
+    // bits (the 22 below folded into a sticky bit 0) shifted by 904 - e. From a shift of 54
+    // on, the value is under half the smallest subnormal.
+    let m = ((hi & 0xfffffu) << 10u) | 0x40000000u | (lo >> 22u) | select(0u, 1u, (lo & 0x3fffffu) != 0u);
+    let s = 904u - min(e, 896u);
+    var f = select(round_shr(m, min(s, 31u)), 0u, s >= 32u);
+    f = select(f, normal, e >= 897u);
     f = select(f, 0x7f800000u, e >= 1151u);
     let nan = hi > 0x7ff00000u || (hi == 0x7ff00000u && lo != 0u);
     f = select(f, 0x7fc00000u | top, nan);
-    return vec2<u32>(sign | f, 0u);
+    return vec2<u32>((raw.y & 0x80000000u) | f, 0u);
 }
 
 // The exact widenings to f32 and from f32 to f64. Chained with the functions above they give
