@@ -8,9 +8,9 @@
 @group(0) @binding(1) var<storage, read_write> dst: array<DstUnit>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let inv = (wid.y * params.row + wid.x) * 256u + lid;
+    let inv = (wid.y * params.row + wid.x) * WG + lid;
     if (inv < params.n) {
         convert_units(params.src_base + inv * IN_UNITS, params.dst_base + inv * OUT_UNITS);
     }

@@ -152,6 +152,11 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape) -> String {
     let _ = writeln!(s, "alias W = u{w};");
     let _ = writeln!(s, "alias SrcUnit = {};", unit_type(shape.src_lanes));
     let _ = writeln!(s, "alias DstUnit = {};", unit_type(shape.dst_lanes));
+    let _ = writeln!(
+        s,
+        "const WG: u32 = {}u;",
+        super::pipelines::VECTOR_WORKGROUP
+    );
     let _ = writeln!(s, "const IN_UNITS: u32 = {ins}u;");
     let _ = writeln!(s, "const OUT_UNITS: u32 = {outs}u;");
     s.push_str("fn convert_units(s: u32, d: u32) {\n");
