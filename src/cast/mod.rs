@@ -1,8 +1,17 @@
 //! On-device casts between any two of the 13 dtypes: [`Tensor::cast`] and friends.
 //!
-//! One kernel template (`shaders/cast.wgsl`, with `shaders/u64.wgsl`, `shaders/numeric.wgsl` and
-//! its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs; each pair is a pipeline
-//! specialised by override constants, compiled on first use and cached.
+//! One conversion template (`shaders/cast.wgsl`, with `shaders/u64.wgsl`, `shaders/numeric.wgsl`
+//! and its single-word fast path `shaders/num32.wgsl`) serves all 169 pairs, specialised per pair
+//! by override constants; `shaders/cast_fast.wgsl` has short integer-only versions for the
+//! common pairs, with the same results. Two kernels apply them:
+//!
+//! - the vector kernel ([`vector`]), generated per pair from load, convert and store pieces, reads
+//!   and writes whole `vec4`/`vec2` units, of u64 words where the device has SHADER_INT64 (u64 is
+//!   used only to move and split bits, so results do not depend on it);
+//! - the word kernel (`shaders/cast_words.wgsl`) does the elements at the end of a tensor that do
+//!   not fill a vector invocation.
+//!
+//! Pipelines are compiled on first use and cached per (pair, kernel).
 
 mod pipelines;
 mod vector;
