@@ -104,49 +104,45 @@ fn unit_type(lanes: u32) -> &'static str {
     }
 }
 
-/// One side of an invocation: its units are named `{prefix}0`, `{prefix}1`, ...
-struct Side {
-    prefix: char,
-    lanes: u32,
-    word_bits: u32,
+/// The `W` components of `units` units of `lanes` words each: `{prefix}0.x`, ... (or
+/// `{prefix}0`, `{prefix}1`, ... for single words).
+fn components(prefix: char, units: u32, lanes: u32) -> Vec<String> {
+    (0..units * lanes)
+        .map(|c| match lanes {
+            1 => format!("{prefix}{c}"),
+            _ => format!(
+                "{prefix}{}.{}",
+                c / lanes,
+                ['x', 'y', 'z', 'w'][(c % lanes) as usize]
+            ),
+        })
+        .collect()
 }
 
-impl Side {
-    /// The word holding bit `bit` of the side's units, and the bit's shift within it.
-    fn word(&self, bit: u32) -> (String, u32) {
-        let word = bit / self.word_bits;
-        let (unit, lane) = (word / self.lanes, word % self.lanes);
-        let name = if self.lanes == 1 {
-            format!("{}{unit}", self.prefix)
-        } else {
-            format!(
-                "{}{unit}.{}",
-                self.prefix,
-                ['x', 'y', 'z', 'w'][lane as usize]
-            )
-        };
-        (name, bit % self.word_bits)
+/// The low `bits` bits of `x` (a u32 expression), shifted left by `shift` within a word.
+fn field(x: &str, bits: u32, shift: u32) -> String {
+    let masked = if bits + shift < 32 {
+        format!("({x} & {:#x}u)", (1u64 << bits) - 1)
+    } else {
+        x.to_owned()
+    };
+    match shift {
+        0 => masked,
+        _ => format!("({masked} << {shift}u)"),
     }
 }
 
 /// The WGSL of the vector kernel for `from -> to`, to follow the template files: `W`, the
 /// unit types and counts, `convert_units`, `shaders/cast_fast.wgsl` and
-/// `shaders/cast_vector.wgsl`.
+/// `shaders/cast_vector.wgsl`. Inside `convert_units` everything works on u32 words: the
+/// source units are split into words `a0, a1, ...`, each element is cut from them, converted,
+/// and packed into target words `b0, b1, ...`, which are joined into the target units.
 pub(crate) fn source(from: DType, to: DType, shape: Shape) -> String {
     let w = shape.word_bits;
+    let per = w / 32; // u32 words per W
     let (sb, db) = (from.bits(), to.bits());
     let units = |bits: u32, lanes: u32| shape.elems * bits / (w * lanes);
     let (ins, outs) = (units(sb, shape.src_lanes), units(db, shape.dst_lanes));
-    let input = Side {
-        prefix: 'i',
-        lanes: shape.src_lanes,
-        word_bits: w,
-    };
-    let output = Side {
-        prefix: 'o',
-        lanes: shape.dst_lanes,
-        word_bits: w,
-    };
     let chain = conversion(from, to);
     let mut s = String::new();
     let _ = writeln!(s, "alias W = u{w};");
@@ -163,40 +159,50 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape) -> String {
     for u in 0..ins {
         let _ = writeln!(s, "    let i{u} = src[s + {u}u];");
     }
-    for u in 0..outs {
-        let _ = writeln!(s, "    var o{u} = DstUnit();");
+    for (c, comp) in components('i', ins, shape.src_lanes).iter().enumerate() {
+        for h in 0..per {
+            let word = match h {
+                0 => format!("u32({comp})"),
+                _ => format!("u32({comp} >> 32u)"),
+            };
+            let _ = writeln!(s, "    let a{} = {word};", c as u32 * per + h);
+        }
     }
+    // The target words, as lists of OR-ed fields.
+    let mut words = vec![Vec::new(); (shape.elems * db / 32) as usize];
     for k in 0..shape.elems {
-        let (word, shift) = input.word(k * sb);
-        let raw = match (sb, w) {
-            (64, 64) => format!("vec2<u32>(u32({word}), u32({word} >> 32u))"),
-            (64, _) => format!("vec2<u32>({word}, {})", input.word(k * sb + 32).0),
-            (32, _) => format!("vec2<u32>(u32({word} >> {shift}u), 0u)"),
+        let (j, shift) = (k * sb / 32, k * sb % 32);
+        let raw = match sb {
+            64 => format!("vec2<u32>(a{}, a{})", 2 * k, 2 * k + 1),
+            32 => format!("vec2<u32>(a{j}, 0u)"),
+            _ if shift + sb == 32 => format!("vec2<u32>(a{j} >> {shift}u, 0u)"),
             _ => format!(
-                "vec2<u32>(u32({word} >> {shift}u) & {:#x}u, 0u)",
-                (1u32 << sb) - 1
+                "vec2<u32>({}, 0u)",
+                field(&format!("(a{j} >> {shift}u)"), sb, 0)
             ),
         };
         let call = chain.iter().fold(raw, |arg, f| format!("{f}({arg})"));
         let _ = writeln!(s, "    let r{k} = {call};");
-        let (word, shift) = output.word(k * db);
-        let _ = match (db, w) {
-            (64, 64) => writeln!(s, "    {word} = W(r{k}.x) | (W(r{k}.y) << 32u);"),
-            (64, _) => writeln!(
-                s,
-                "    {word} = r{k}.x;\n    {} = r{k}.y;",
-                output.word(k * db + 32).0
-            ),
-            (32, _) => writeln!(s, "    {word} |= W(r{k}.x) << {shift}u;"),
-            _ => writeln!(
-                s,
-                "    {word} |= W(r{k}.x & {:#x}u) << {shift}u;",
-                (1u32 << db) - 1
-            ),
-        };
+        let (j, shift) = ((k * db / 32) as usize, k * db % 32);
+        match db {
+            64 => {
+                words[2 * k as usize].push(format!("r{k}.x"));
+                words[2 * k as usize + 1].push(format!("r{k}.y"));
+            }
+            _ => words[j].push(field(&format!("r{k}.x"), db, shift)),
+        }
     }
-    for u in 0..outs {
-        let _ = writeln!(s, "    dst[d + {u}u] = o{u};");
+    for (j, fields) in words.iter().enumerate() {
+        let _ = writeln!(s, "    let b{j} = {};", fields.join(" | "));
+    }
+    let comps: Vec<String> = (0..outs * shape.dst_lanes)
+        .map(|c| match per {
+            1 => format!("b{c}"),
+            _ => format!("W(b{}) | (W(b{}) << 32u)", 2 * c, 2 * c + 1),
+        })
+        .collect();
+    for (u, unit) in comps.chunks(shape.dst_lanes as usize).enumerate() {
+        let _ = writeln!(s, "    dst[d + {u}u] = DstUnit({});", unit.join(", "));
     }
     s.push_str("}\n");
     s.push_str(include_str!("../../shaders/cast_fast.wgsl"));
