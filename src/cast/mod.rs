@@ -106,40 +106,34 @@ fn plan(src: &Tensor, dst: &Tensor, shape: &vector::Shape) -> Vec<Dispatch> {
         } else {
             0
         };
-        if whole > 0 {
-            let grid = grid((whole as u64).div_ceil(VECTOR_WORKGROUP), max_dim);
+        let mut push = |vector: bool, per_workgroup: u64, n: usize, src_base, dst_base| {
+            let grid = grid((n as u64).div_ceil(per_workgroup), max_dim);
             dispatches.push(Dispatch {
-                vector: true,
+                vector,
                 src_chunk: sc,
                 dst_chunk: dc,
                 grid,
                 params: Params {
-                    n: whole as u32,
-                    src_base: (s0 * sb / su) as u32,
-                    dst_base: (d0 * db / du) as u32,
+                    n: n as u32,
+                    src_base: src_base as u32,
+                    dst_base: dst_base as u32,
                     row: grid.0,
                 },
             });
+        };
+        if whole > 0 {
+            push(true, VECTOR_WORKGROUP, whole, s0 * sb / su, d0 * db / du);
         }
         let done = whole * shape.elems as usize;
         let rest = end - start - done;
         if rest > 0 {
-            let grid = grid(
-                (rest as u64).div_ceil(per_word * WORDS_PER_WORKGROUP),
-                max_dim,
+            push(
+                false,
+                per_word * WORDS_PER_WORKGROUP,
+                rest,
+                s0 + done,
+                d0 + done,
             );
-            dispatches.push(Dispatch {
-                vector: false,
-                src_chunk: sc,
-                dst_chunk: dc,
-                grid,
-                params: Params {
-                    n: rest as u32,
-                    src_base: (s0 + done) as u32,
-                    dst_base: (d0 + done) as u32,
-                    row: grid.0,
-                },
-            });
         }
         start = end;
     }
