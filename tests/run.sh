@@ -41,6 +41,9 @@ step bash -c 'ulimit -v 3000000 && exec cargo test --release --test oom -- --ign
 # web/build.sh installs the wasm32 target and the pinned wasm-bindgen CLI when missing.
 step bash web/build.sh
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+# The runner gives up after 20 s by default; compiling the cast pipelines of all 169 pairs on
+# SwiftShader takes about that long on a 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 step cargo test --target wasm32-unknown-unknown --test web
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
