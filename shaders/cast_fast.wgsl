@@ -148,3 +148,31 @@ fn f32_to_f64(raw: vec2<u32>) -> vec2<u32> {
     let lo = select(g << 29u, 0u, e == 0u && f == 0u);
     return vec2<u32>(lo, (x & 0x80000000u) | hi);
 }
+
+// The same conversions by the adapter's instructions (cast_native.wgsl), for adapters where the
+// probe found them exact.
+
+fn int_to_f32_hw(raw: vec2<u32>) -> vec2<u32> {
+    if (SRC_KIND == KIND_SINT) {
+        return vec2<u32>(hw_i32_to_f32(u32(i32(raw.x << SEXT32) >> SEXT32)), 0u);
+    }
+    if (SRC_BITS == 32u) {
+        return vec2<u32>(hw_u32_to_f32(raw.x), 0u);
+    }
+    // Narrower unsigned values (and bool) are non-negative i32s.
+    return vec2<u32>(hw_i32_to_f32(raw.x), 0u);
+}
+
+fn f32_to_int_hw(raw: vec2<u32>) -> vec2<u32> {
+    let signed = DST_KIND == KIND_SINT;
+    if (DST_BITS32 == 32u) {
+        return vec2<u32>(select(hw_f32_to_u32(raw.x), hw_f32_to_i32(raw.x), signed), 0u);
+    }
+    let top = select(0xffffffffu >> (32u - DST_BITS32), (1u << (DST_BITS32 - 1u)) - 1u, signed);
+    let lo = select(0.0, -f32(top) - 1.0, signed);
+    return vec2<u32>(hw_f32_to_small_int(raw.x, lo, f32(top)), 0u);
+}
+
+fn f32_to_f16_hw(raw: vec2<u32>) -> vec2<u32> {
+    return vec2<u32>(hw_f32_to_f16(raw.x), 0u);
+}

@@ -37,6 +37,10 @@ pub struct GpuOptions {
     /// Force a transfer path (for tests and benchmarks); `Mapped` needs an adapter with
     /// `MAPPABLE_PRIMARY_BUFFERS`.
     pub path: Option<TransferPath>,
+    /// Cast with the integer-only conversions alone, never the adapter's conversion
+    /// instructions, even where the probe at device creation found them exact (see
+    /// [`GpuInfo::native_casts`]). The results are the same bits either way.
+    pub integer_casts: bool,
 }
 
 impl GpuOptions {
@@ -91,6 +95,11 @@ pub struct GpuInfo {
     pub path: Option<TransferPath>,
     /// Largest single device buffer tensorbridge creates; bigger tensors are chunked.
     pub max_chunk_bytes: u64,
+    /// The conversions the casts do with the adapter's own instructions ("int->f32",
+    /// "f32->int", "f32->f16"), because a probe at device creation showed them to give the
+    /// same bits as the integer-only versions used everywhere else. Empty for an adapter not
+    /// opened as a [`Gpu`], or with [`GpuOptions::integer_casts`].
+    pub native_casts: Vec<&'static str>,
 }
 
 impl GpuInfo {
@@ -108,6 +117,7 @@ impl GpuInfo {
             max_chunk_bytes: chunk_limit(&limits, None),
             limits,
             path: None,
+            native_casts: Vec::new(),
         }
     }
 }
@@ -319,7 +329,7 @@ impl Gpu {
             options.memory_budget,
             max_chunk_bytes,
         );
-        Ok(Gpu {
+        let mut gpu = Gpu {
             shared: Arc::new(Shared {
                 device,
                 queue,
@@ -336,7 +346,16 @@ impl Gpu {
                 uncaptured,
                 stats: Default::default(),
             }),
-        })
+        };
+        if !options.integer_casts {
+            let native = crate::cast::native::probe(&gpu).await;
+            // Nothing else holds the device yet.
+            if let Some(shared) = Arc::get_mut(&mut gpu.shared) {
+                shared.kernels.native = native;
+                shared.info.native_casts = native.names();
+            }
+        }
+        Ok(gpu)
     }
 
     /// Every adapter wgpu finds on this machine, with features and limits (blocking, native).

@@ -63,16 +63,15 @@ async fn strided_views_upload_and_read_into() {
     assert_eq!(out, a);
 }
 
-#[wasm_bindgen_test]
-async fn all_169_casts_match_the_cpu_reference() {
-    let gpu = gpu().await;
+/// Casts every source dtype to the targets `to(from)` gives and compares with the reference.
+async fn check_casts(gpu: &Gpu, to: impl Fn(DType) -> Vec<DType>) {
     let mut failures = Vec::new();
     for (i, from) in DType::ALL.into_iter().enumerate() {
         let src = cast_inputs(from, 42 + i as u64);
         let t = gpu
             .upload_bytes(&bytes_of(from, &src), from, &[src.len()])
             .unwrap();
-        for to in DType::ALL {
+        for to in to(from) {
             let out = t.cast(to).unwrap();
             let got = bits_from_bytes(to.size_in_bytes(), &out.read_bytes().await.unwrap());
             for (k, (&s, &g)) in src.iter().zip(&got).enumerate() {
@@ -90,6 +89,39 @@ async fn all_169_casts_match_the_cpu_reference() {
         "{}",
         failures[..failures.len().min(30)].join("\n")
     );
+}
+
+/// With the native conversions where SwiftShader passed their probe.
+#[wasm_bindgen_test]
+async fn all_169_casts_match_the_cpu_reference() {
+    let gpu = gpu().await;
+    wasm_bindgen_test::console_log!("native casts: {:?}", gpu.info().native_casts);
+    check_casts(&gpu, |_| DType::ALL.to_vec()).await;
+}
+
+/// The pairs that have native conversions, in integer arithmetic only.
+#[wasm_bindgen_test]
+async fn integer_only_casts_match_the_cpu_reference_too() {
+    let gpu = Gpu::with_options_async(GpuOptions {
+        integer_casts: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(gpu.info().native_casts.is_empty());
+    let float = |d: DType| matches!(d, DType::F16 | DType::BF16 | DType::F32 | DType::F64);
+    let narrow_int = |d: DType| !float(d) && d.bits() <= 32;
+    check_casts(&gpu, |from| {
+        DType::ALL
+            .into_iter()
+            .filter(|&to| {
+                (narrow_int(from) && float(to))
+                    || (float(from) && narrow_int(to))
+                    || (float(from) && to == DType::F16)
+            })
+            .collect()
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

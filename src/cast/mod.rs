@@ -11,8 +11,13 @@
 //! - the word kernel (`shaders/cast_words.wgsl`) does the elements at the end of a tensor that do
 //!   not fill a vector invocation.
 //!
+//! Where a probe at device creation shows the adapter's own conversion instructions to give the
+//! same bits ([`native`], `shaders/cast_native.wgsl`), the vector kernel uses them for int →
+//! f32, f32 → int and f32 → f16. Integers of the same width cast by a buffer copy.
+//!
 //! Pipelines are compiled on first use and cached per (pair, kernel).
 
+pub(crate) mod native;
 mod pipelines;
 mod vector;
 
@@ -46,6 +51,13 @@ struct Params {
     src_base: u32,
     dst_base: u32,
     row: u32,
+}
+
+/// Whether `from -> to` keeps every bit pattern: integers of the same width, signed or not
+/// (wrapping modulo 2^n is the identity there). Those casts are a buffer copy.
+fn same_bits(from: DType, to: DType) -> bool {
+    let int = |d: DType| matches!(d.kind(), Kind::UInt | Kind::SInt);
+    int(from) && int(to) && from.bits() == to.bits()
 }
 
 /// The KIND override of a dtype: 0 bool, 1 unsigned, 2 signed, 3 float.
@@ -158,8 +170,12 @@ impl Tensor {
     /// (widening), as x86 hardware and the `half` crate do. bf16 is bfloat16 (8 exponent, 7
     /// fraction bits).
     ///
-    /// Casting to the tensor's own dtype returns a clone sharing the buffers. Tensors of any size
-    /// work: the dispatch is split at chunk boundaries, each on a balanced 2-D grid.
+    /// Casting to the tensor's own dtype returns a clone sharing the buffers; between integers of
+    /// the same width (u32 ↔ i32, ...) the bits do not change, so the cast is a buffer copy.
+    /// Tensors of any size work: the dispatch is split at chunk boundaries, each on a balanced
+    /// 2-D grid. Where a probe at device creation found the adapter's own conversion
+    /// instructions exact, int → f32, f32 → int and f32 → f16 use them
+    /// ([`crate::GpuInfo::native_casts`]); the results are the same bits either way.
     ///
     /// ```
     /// let gpu = tensorbridge::Gpu::new()?;
@@ -177,6 +193,11 @@ impl Tensor {
         let _in_use = self.lock_for_gpu()?;
         let out = Tensor::alloc(gpu, dtype, self.shape())?;
         if self.is_empty() {
+            return Ok(out);
+        }
+        if same_bits(from, dtype) {
+            self.copy_to(&out);
+            gpu.check()?;
             return Ok(out);
         }
         let kernels = &gpu.shared.kernels;
@@ -246,6 +267,27 @@ impl Tensor {
             .submit(gpu, [enc.finish()]);
         gpu.check()?;
         Ok(out)
+    }
+
+    /// Copies this tensor's bytes into `out`, a tensor of the same shape and element size (so
+    /// the same chunks), with `copy_buffer_to_buffer`.
+    fn copy_to(&self, out: &Tensor) {
+        let gpu = self.gpu();
+        let mut enc = gpu
+            .shared
+            .device
+            .create_command_encoder(&Default::default());
+        for (a, b) in self.pieces(u64::MAX).zip(out.pieces(u64::MAX)) {
+            enc.copy_buffer_to_buffer(
+                &self.inner.chunks[a.chunk],
+                a.offset(&self.inner),
+                &out.inner.chunks[b.chunk],
+                b.offset(&out.inner),
+                a.padded_bytes(&self.inner),
+            );
+        }
+        gpu.span(crate::stats::Op::Cast, out.size_in_bytes())
+            .submit(gpu, [enc.finish()]);
     }
 
     /// Casts on the device to `T`'s dtype, then reads back (without blocking).

@@ -35,6 +35,8 @@ pub(crate) struct CastKernels {
     pipeline_layout: wgpu::PipelineLayout,
     /// Whether the vector kernel may use `u64` words.
     int64: bool,
+    /// The native conversions the vector kernels use; set once the probe has run.
+    pub native: super::native::Native,
     /// Pipelines by (source, target, vector kernel or word kernel), compiled on first use.
     pipelines: Mutex<HashMap<(DType, DType, bool), wgpu::ComputePipeline>>,
 }
@@ -101,6 +103,7 @@ impl CastKernels {
             layout,
             pipeline_layout,
             int64: device.features().contains(wgpu::Features::SHADER_INT64),
+            native: Default::default(),
             pipelines: Mutex::new(HashMap::new()),
         }
     }
@@ -127,7 +130,8 @@ impl CastKernels {
             .then(|| device.push_error_scope(wgpu::ErrorFilter::Validation));
         let mut constants = constants(from, to);
         let pipeline = if vector {
-            let source = template!().to_owned() + &vector::source(from, to, self.shape(from, to));
+            let source = template!().to_owned()
+                + &vector::source(from, to, self.shape(from, to), self.native);
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("tensorbridge cast vector"),
                 source: wgpu::ShaderSource::Wgsl(source.into()),

@@ -11,12 +11,22 @@
 
 use std::fmt::Write;
 
+use super::native::Native;
 use crate::DType;
 use crate::dtype::Kind;
 
 /// The conversion of a pair: functions of `shaders/cast_fast.wgsl` applied in turn, or the
-/// general `convert` template of `shaders/cast.wgsl`.
-fn conversion(from: DType, to: DType) -> Vec<&'static str> {
+/// general `convert` template of `shaders/cast.wgsl`; with the `native` versions where the
+/// device has them.
+fn conversion(from: DType, to: DType, native: Native) -> Vec<&'static str> {
+    integer_conversion(from, to)
+        .into_iter()
+        .map(|f| native.function(f))
+        .collect()
+}
+
+/// [`conversion`] in integer arithmetic only.
+fn integer_conversion(from: DType, to: DType) -> Vec<&'static str> {
     use DType::{BF16, F16, F32, F64};
     let int = |d: DType| d.kind() != Kind::Float;
     let direct = match (from, to) {
@@ -72,7 +82,7 @@ impl Shape {
         let word_bits = if int64 { 64 } else { 32 };
         let word = word_bits / 8;
         let (sb, db) = (from.size_in_bytes() as u32, to.size_in_bytes() as u32);
-        let elems = if conversion(from, to) == ["convert"] {
+        let elems = if integer_conversion(from, to) == ["convert"] {
             // At least a word on the narrower side and a vec2 on the wider.
             (word / sb.min(db)).max(2 * word / sb.max(db))
         } else {
@@ -137,13 +147,13 @@ fn field(x: &str, bits: u32, shift: u32) -> String {
 /// `shaders/cast_vector.wgsl`. Inside `convert_units` everything works on u32 words: the
 /// source units are split into words `a0, a1, ...`, each element is cut from them, converted,
 /// and packed into target words `b0, b1, ...`, which are joined into the target units.
-pub(crate) fn source(from: DType, to: DType, shape: Shape) -> String {
+pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> String {
     let w = shape.word_bits;
     let per = w / 32; // u32 words per W
     let (sb, db) = (from.bits(), to.bits());
     let units = |bits: u32, lanes: u32| shape.elems * bits / (w * lanes);
     let (ins, outs) = (units(sb, shape.src_lanes), units(db, shape.dst_lanes));
-    let chain = conversion(from, to);
+    let chain = conversion(from, to, native);
     let mut s = String::new();
     let _ = writeln!(s, "alias W = u{w};");
     let _ = writeln!(s, "alias SrcUnit = {};", unit_type(shape.src_lanes));
@@ -205,6 +215,7 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape) -> String {
         let _ = writeln!(s, "    dst[d + {u}u] = DstUnit({});", unit.join(", "));
     }
     s.push_str("}\n");
+    s.push_str(include_str!("../../shaders/cast_native.wgsl"));
     s.push_str(include_str!("../../shaders/cast_fast.wgsl"));
     s.push_str(include_str!("../../shaders/cast_vector.wgsl"));
     s

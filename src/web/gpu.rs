@@ -23,6 +23,9 @@ export interface GpuInfo {
     maxComputeWorkgroupsPerDimension: number; maxComputeWorkgroupSizeX: number;
     minStorageBufferOffsetAlignment: number };
   features: string[];
+  /** Conversions the casts do with the adapter's own instructions, where a probe at creation
+   * found them exact: "int->f32", "f32->int", "f32->f16". */
+  nativeCasts: string[];
 }
 /** `Gpu.memory()`, like `tf.memory()`. */
 export interface MemoryInfo { numTensors: number; numBytes: number; numBytesPooled: number }
@@ -51,7 +54,7 @@ impl JsGpu {
         Ok(JsGpu { gpu })
     }
 
-    /// `{ name, backend, deviceType, driver, path, maxChunkBytes, limits, features }`.
+    /// `{ name, backend, deviceType, driver, path, maxChunkBytes, limits, features, nativeCasts }`.
     #[wasm_bindgen(unchecked_return_type = "GpuInfo")]
     pub fn info(&self) -> Result<Object, JsValue> {
         let info = self.gpu.info();
@@ -96,6 +99,12 @@ impl JsGpu {
             .map(|(name, _)| JsValue::from_str(name))
             .collect();
         Reflect::set(&out, &"features".into(), &features)?;
+        let native: Array = info
+            .native_casts
+            .iter()
+            .map(|&name| JsValue::from_str(name))
+            .collect();
+        Reflect::set(&out, &"nativeCasts".into(), &native)?;
         Ok(out)
     }
 

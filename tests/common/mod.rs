@@ -9,7 +9,9 @@ use tensorbridge::{DType, Element};
 use tensorbridge::{Gpu, GpuOptions, TransferPath};
 
 /// One `Gpu` per adapter on this machine with its default path, plus, where the adapter allows,
-/// the other transfer paths and a tiny-chunk configuration that forces chunking.
+/// the other transfer paths and a tiny-chunk configuration that forces chunking. The tiny-chunk
+/// one also casts with integer arithmetic only, so both the adapter's native conversions (where
+/// its probe passed) and the integer ones go through every test.
 ///
 /// Under CI (`CI` set), both lavapipe (Vulkan) and llvmpipe (GL) must be present, so a missing
 /// driver fails the tests instead of skipping them.
@@ -54,9 +56,10 @@ pub fn gpus() -> Vec<(String, Gpu)> {
             }
         }
         variants.push((
-            "tiny-chunks",
+            "tiny-chunks, integer casts",
             GpuOptions {
                 max_chunk_bytes: Some(512),
+                integer_casts: true,
                 ..base.clone()
             },
         ));

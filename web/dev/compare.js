@@ -79,6 +79,7 @@ async function main() {
   }
   const ratio = median(times["TF.js"]) / median(times.tensorbridge);
   window.results.ratio = ratio;
+  window.results.nativeCasts = gpu.info().nativeCasts;
   document.getElementById("ratio").textContent =
     `TF.js median / tensorbridge median = ${ratio.toFixed(2)}× (goal ≥ 1.5×)`;
   document.getElementById("status").textContent = `done; adapter ${tf.getBackend()} / ${gpu.info().backend}`;
