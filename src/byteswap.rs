@@ -1,7 +1,7 @@
 //! Byte order on the device: big-endian data (e.g. a `'>f4'` .npy) is uploaded as-is in the one
 //! host copy, then swapped in place by `shaders/byteswap.wgsl`.
 
-use crate::kernels::{Kernels, dispatch};
+use crate::kernels::{Dispatches, Kernels};
 use crate::{Gpu, Result, Tensor};
 
 impl Tensor {
@@ -24,16 +24,16 @@ impl Tensor {
         let pipeline = kernels.pipeline(device, "main", None);
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let inner = &self.inner;
-        let mut enc = device.create_command_encoder(&Default::default());
+        let mut dispatches = Dispatches::new(gpu);
         for p in self.pieces(u64::MAX) {
             let words = p.padded_bytes(inner) / 4;
             let n = if size == 8 { words / 2 } else { words };
             let (x, y) = crate::cast::grid(n.div_ceil(256), max_dim);
             let params = [n as u32, x * 256, size, 0];
             let bindings = [(0, self.binding(p.chunk))];
-            dispatch(device, &mut enc, &pipeline, (1, &params), &bindings, (x, y));
+            dispatches.add(&pipeline, (1, &params), &bindings, (x, y))?;
         }
-        gpu.queue().submit([enc.finish()]);
+        dispatches.submit();
         gpu.check()
     }
 }

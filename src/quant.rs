@@ -5,7 +5,7 @@
 
 use wgpu::util::DeviceExt;
 
-use crate::kernels::{Kernels, dispatch};
+use crate::kernels::{Dispatches, Kernels};
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -154,7 +154,7 @@ impl Launch<'_> {
         let si = &self.src.inner;
         let dst_chunk = self.dst.map_or(usize::MAX, |d| d.inner.chunk_elems);
         let (qmin, qmax) = self.qtype.range();
-        let mut enc = device.create_command_encoder(&Default::default());
+        let mut dispatches = Dispatches::new(gpu);
         let mut start = 0;
         while start < self.src.len() {
             let (sc, dc) = (start / si.chunk_elems, start / dst_chunk);
@@ -188,10 +188,10 @@ impl Launch<'_> {
             if let Some(d) = self.dst {
                 bindings.push((4, d.binding(dc)));
             }
-            dispatch(device, &mut enc, &pipeline, (1, &params), &bindings, (x, y));
+            dispatches.add(&pipeline, (1, &params), &bindings, (x, y))?;
             start = end;
         }
-        gpu.queue().submit([enc.finish()]);
+        dispatches.submit();
         gpu.check()
     }
 }

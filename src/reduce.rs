@@ -4,7 +4,7 @@
 //! The precision of each statistic is documented on [`Summary`].
 
 use crate::dtype::Kind;
-use crate::kernels::{Kernels, dispatch};
+use crate::kernels::{Dispatches, Kernels};
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
@@ -140,7 +140,7 @@ impl Tensor {
                 max: gpu.shared.info.limits.max_storage_buffer_binding_size,
             });
         }
-        let mut enc = device.create_command_encoder(&Default::default());
+        let mut dispatches = Dispatches::new(gpu);
         let mut out_base = 0u32;
         for (p, &g) in pieces.iter().zip(&groups) {
             let (count, lo, hi) = bins
@@ -156,10 +156,10 @@ impl Tensor {
                 (0, self.binding(p.chunk)),
                 (out_binding, out.inner.chunks[0].as_entire_binding()),
             ];
-            dispatch(device, &mut enc, &pipeline, (2, &params), &bindings, (g, 1));
+            dispatches.add(&pipeline, (2, &params), &bindings, (g, 1))?;
             out_base += g;
         }
-        gpu.queue().submit([enc.finish()]);
+        dispatches.submit();
         gpu.check()?;
         Ok(out)
     }

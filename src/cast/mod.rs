@@ -22,7 +22,6 @@ mod pipelines;
 mod vector;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
-use wgpu::util::DeviceExt;
 
 use crate::dtype::Kind;
 use crate::{DType, Element, Gpu, Result, Tensor};
@@ -216,11 +215,7 @@ impl Tensor {
             uniform[i * stride..i * stride + 16].copy_from_slice(bytemuck::bytes_of(&d.params));
         }
         let device = &gpu.shared.device;
-        let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("tensorbridge cast params"),
-            contents: &uniform,
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let params = crate::kernels::params_buffer(gpu, &uniform)?;
         let (su, du) = shape.unit_bytes();
         let mut enc = device.create_command_encoder(&Default::default());
         {
@@ -265,6 +260,7 @@ impl Tensor {
         }
         gpu.span(crate::stats::Op::Cast, out.size_in_bytes())
             .submit(gpu, [enc.finish()]);
+        gpu.shared.pool.give(params);
         gpu.check()?;
         Ok(out)
     }
