@@ -12,6 +12,41 @@ use crate::stats::{Op, Span, host_copy, map_wait, submit};
 use crate::sync::{block_on, map, map_covering};
 use crate::{Element, Error, Gpu, Result, Tensor, TransferPath};
 
+/// Mapped bytes handed to a visitor: a range of a mapped view. Derefs to the bytes; on the web
+/// it also gives them as a JS `Uint8Array` over the mapping, without a copy into wasm memory.
+pub(crate) struct Mapped<'a> {
+    view: &'a wgpu::BufferView,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Mapped<'a> {
+    fn whole(view: &'a wgpu::BufferView) -> Self {
+        Mapped {
+            view,
+            range: 0..view.len(),
+        }
+    }
+
+    fn part(view: &'a wgpu::BufferView, range: std::ops::Range<usize>) -> Self {
+        Mapped { view, range }
+    }
+
+    /// The bytes as a JS `Uint8Array` over the mapped range.
+    #[cfg(target_arch = "wasm32")]
+    pub fn as_uint8array(&self) -> js_sys::Uint8Array {
+        let (a, b) = (self.range.start as u32, self.range.end as u32);
+        self.view.as_uint8array().subarray(a, b)
+    }
+}
+
+impl std::ops::Deref for Mapped<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.view[self.range.clone()]
+    }
+}
+
 impl Tensor {
     /// Reads the tensor back into a new array (blocking, native only).
     ///
@@ -151,7 +186,7 @@ impl Tensor {
     /// On the web, `f` can read the view as a JS `Uint8Array` without a copy into wasm memory.
     pub(crate) async fn visit_mapped(
         &self,
-        mut f: impl FnMut(&wgpu::BufferView, usize, usize) -> Result<()>,
+        mut f: impl FnMut(Mapped<'_>, usize, usize) -> Result<()>,
     ) -> Result<()> {
         self.gpu()
             .visit_many(&[self], |_, view, start, len| f(view, start, len))
@@ -166,7 +201,7 @@ impl Gpu {
     pub(crate) async fn visit_many(
         &self,
         tensors: &[&Tensor],
-        mut f: impl FnMut(usize, &wgpu::BufferView, usize, usize) -> Result<()>,
+        mut f: impl FnMut(usize, Mapped<'_>, usize, usize) -> Result<()>,
     ) -> Result<()> {
         self.check()?;
         for t in tensors {
@@ -205,7 +240,12 @@ impl Gpu {
                         .slice(slot.offset..slot.offset + slot.bytes)
                         .get_mapped_range()
                     {
-                        Ok(v) => f(slot.item, &v, slot.piece.start, slot.piece.len),
+                        Ok(v) => f(
+                            slot.item,
+                            Mapped::whole(&v),
+                            slot.piece.start,
+                            slot.piece.len,
+                        ),
                         Err(e) => Err(Error::Map(e.to_string())),
                     }
                 });
@@ -231,7 +271,7 @@ impl Gpu {
         &self,
         tensors: &[&Tensor],
         span: &mut Span,
-        mut f: impl FnMut(usize, &wgpu::BufferView, usize, usize) -> Result<()>,
+        mut f: impl FnMut(usize, Mapped<'_>, usize, usize) -> Result<()>,
     ) -> Result<()> {
         // Lock each distinct tensor once, in address order, so concurrent batches cannot
         // deadlock.
@@ -259,23 +299,20 @@ impl Gpu {
             map_covering(self, &slices, wgpu::MapMode::Read)
         })?;
         let start = Instant::now();
-        let mut result = Ok(());
-        'items: for (i, t) in tensors.iter().enumerate() {
-            let inner = &t.inner;
-            for p in t.pieces(u64::MAX) {
-                result = match p.slice(inner).get_mapped_range() {
-                    Ok(v) => f(i, &v, p.start, p.len),
-                    Err(e) => Err(Error::Map(e.to_string())),
-                };
-                if result.is_err() {
-                    break 'items;
+        let result = mapped.views().and_then(|views| {
+            for (i, t) in tensors.iter().enumerate() {
+                let inner = &t.inner;
+                for p in t.pieces(u64::MAX) {
+                    let at = p.offset(inner);
+                    let (k, at) = mapped.find(&inner.chunks[p.chunk], at);
+                    let range = at..at + p.padded_bytes(inner) as usize;
+                    f(i, Mapped::part(&views[k], range), p.start, p.len)?;
                 }
             }
-        }
+            Ok(())
+        });
         span.since(host_copy, start);
-        for b in mapped {
-            b.unmap();
-        }
+        mapped.unmap();
         result
     }
 

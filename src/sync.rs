@@ -90,12 +90,13 @@ pub(crate) fn map_all_now(
 
 /// Maps the buffers under `slices` for the mapped path: each buffer once, over the union of
 /// its slices (the tensors of a block share a buffer, and a buffer maps as a whole), with one
-/// wait. Returns the buffers mapped, to unmap when done.
+/// wait. Returns the spans mapped, to read or write through (one mapped range per span is
+/// far cheaper than one per slice) and to unmap when done.
 pub(crate) fn map_covering(
     gpu: &Gpu,
     slices: &[wgpu::BufferSlice<'_>],
     mode: wgpu::MapMode,
-) -> Result<Vec<wgpu::Buffer>> {
+) -> Result<Spans> {
     let mut all: Vec<(&wgpu::Buffer, u64, u64)> = slices
         .iter()
         .map(|s| (s.buffer(), s.offset(), s.offset() + s.size()))
@@ -113,7 +114,46 @@ pub(crate) fn map_covering(
     }
     let whole: Vec<_> = spans.iter().map(|(b, x, y)| b.slice(*x..*y)).collect();
     map_all_now(gpu, &whole, mode)?;
-    Ok(spans.into_iter().map(|s| s.0).collect())
+    Ok(Spans(spans))
+}
+
+/// Buffers mapped by [`map_covering`], each over one byte range, sorted by buffer.
+pub(crate) struct Spans(Vec<(wgpu::Buffer, u64, u64)>);
+
+impl Spans {
+    /// The span holding `buffer`, and where `offset` of the buffer lies inside it.
+    pub fn find(&self, buffer: &wgpu::Buffer, offset: u64) -> (usize, usize) {
+        let k = self
+            .0
+            .binary_search_by(|s| s.0.cmp(buffer))
+            .expect("every slice lies in a mapped span");
+        (k, (offset - self.0[k].1) as usize)
+    }
+
+    /// Each span's mapped range, for reading.
+    pub fn views(&self) -> Result<Vec<wgpu::BufferView>> {
+        self.0
+            .iter()
+            .map(|(b, x, y)| b.slice(*x..*y).get_mapped_range())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| crate::Error::Map(e.to_string()))
+    }
+
+    /// Each span's mapped range, for writing.
+    pub fn views_mut(&self) -> Result<Vec<wgpu::BufferViewMut>> {
+        self.0
+            .iter()
+            .map(|(b, x, y)| b.slice(*x..*y).get_mapped_range_mut())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| crate::Error::Map(e.to_string()))
+    }
+
+    /// Unmaps every buffer (after the views are dropped).
+    pub fn unmap(self) {
+        for (b, _, _) in self.0 {
+            b.unmap();
+        }
+    }
 }
 
 /// Issues `map_async` on every slice; each receiver gets its callback's result.

@@ -116,20 +116,14 @@ impl Gpu {
         })?;
         // One clock read for the whole loop: per-piece timing costs more than small copies.
         let start = web_time::Instant::now();
-        let mut result = Ok(());
-        for (&(i, p), slice) in pieces.iter().zip(&slices) {
-            let size = tensors[i].dtype().size_in_bytes();
-            result = slice
-                .get_mapped_range_mut()
-                .map(|mut v| g[i].fill(v.slice(..p.len * size)))
-                .map_err(|e| Error::Map(e.to_string()));
-            if result.is_err() {
-                break;
+        let result = mapped.views_mut().map(|mut views| {
+            for (&(i, p), slice) in pieces.iter().zip(&slices) {
+                let (k, at) = mapped.find(slice.buffer(), slice.offset());
+                let size = tensors[i].dtype().size_in_bytes();
+                g[i].fill(views[k].slice(at..at + p.len * size));
             }
-        }
-        for b in mapped {
-            b.unmap();
-        }
+        });
+        mapped.unmap();
         span.since(host_copy, start);
         result
     }
