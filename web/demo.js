@@ -41,6 +41,7 @@ function showInfo(info) {
     ["max storage binding", `${info.limits.maxStorageBufferBindingSize / 2 ** 20} MiB`],
     ["chunk", `${info.maxChunkBytes / 2 ** 20} MiB`],
     ["features", info.features.join(" ") || "(none)"],
+    ["native casts", info.nativeCasts.join(" ") || "(none: integer arithmetic only)"],
   ];
   const dl = document.getElementById("info");
   dl.replaceChildren(...rows.flatMap(([k, v]) => {

@@ -31,7 +31,7 @@ try {
   }
   if (report.bars < 6 * 2) failures.push(`the chart has ${report.bars} bars`);
   if (!report.status.startsWith("done")) failures.push(`status: ${report.status}`);
-  console.log(`adapter: ${info.name} (${info.backend}, path ${info["transfer path"]})`);
+  console.log(`adapter: ${info.name} (${info.backend}, path ${info["transfer path"]}, native casts: ${info["native casts"]})`);
   console.log(["case", "elements", "upload ms", "cast ms", "readback ms", "end to end ms", "MB/s"].join(" | "));
   for (const row of report.rows) console.log(row.join(" | "));
 } catch (e) {

@@ -432,6 +432,7 @@ pub fn run(args: &Args) -> Result<()> {
         adapter: info.name.clone(),
         backend: format!("{:?}", info.backend),
         path: format!("{:?}", info.path.expect("opened")),
+        native_casts: info.native_casts.clone(),
         fits: Fit::all(&rows),
         rows,
         casts: cast_rows,

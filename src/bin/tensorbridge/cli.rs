@@ -70,10 +70,16 @@ fn info() -> tensorbridge::Result<()> {
             a.driver
         );
         if let Some(g) = default.as_ref().filter(|_| is_default) {
+            let native = &g.info().native_casts;
             println!(
-                "    transfer path: {:?}   chunk: {} MiB",
+                "    transfer path: {:?}   chunk: {} MiB   native casts: {}",
                 g.info().path.unwrap_or(tensorbridge::TransferPath::Staged),
-                g.info().max_chunk_bytes >> 20
+                g.info().max_chunk_bytes >> 20,
+                if native.is_empty() {
+                    "none".to_string()
+                } else {
+                    native.join(" ")
+                }
             );
         }
         let l = &a.limits;

@@ -266,6 +266,8 @@ pub struct Report {
     pub adapter: String,
     pub backend: String,
     pub path: String,
+    /// The conversions the casts do with the adapter's own instructions.
+    pub native_casts: Vec<&'static str>,
     pub rows: Vec<Row>,
     pub fits: Vec<Fit>,
     pub casts: Vec<CastRow>,
@@ -295,8 +297,14 @@ fn dur(s: f64) -> String {
 impl Report {
     pub fn print(&self) {
         println!(
-            "adapter: {} ({}), transfer path {}\n",
-            self.adapter, self.backend, self.path
+            "adapter: {} ({}), transfer path {}, native casts: {}\n",
+            self.adapter,
+            self.backend,
+            self.path,
+            match self.native_casts.join(" ") {
+                n if n.is_empty() => "none".to_string(),
+                n => n,
+            }
         );
         println!(
             "times are medians; ×memcpy = our bandwidth ÷ memcpy's (1.00 = as fast as memcpy);"
