@@ -1,7 +1,7 @@
 //! Reuse of device buffers: fresh allocations cost page faults (about 2 µs per 4 KiB page on a CPU
 //! adapter), so buffers go back to a bounded pool instead of being freed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use crate::{Error, Gpu, Result};
@@ -19,8 +19,12 @@ pub(crate) struct Pool {
 
 #[derive(Default)]
 struct State {
-    /// Idle buffers, newest last, by (size, usage bits).
-    free: HashMap<(u64, u32), Vec<wgpu::Buffer>>,
+    /// Idle buffers, oldest first, by (size, usage bits). The oldest is reused first, which
+    /// keeps buffers in the roles they had in a steady loop: in Chromium (SwiftShader), an
+    /// upload of 64 MB into the buffer that was the previous cast's output (then the readback
+    /// source) took 60 ms, and 13-16 ms into the previous input, so upload, cast, read,
+    /// dispose in a loop ran about 1.5x faster than with newest-first reuse.
+    free: HashMap<(u64, u32), VecDeque<wgpu::Buffer>>,
     pooled_bytes: u64,
     live_bytes: u64,
     live_tensors: usize,
@@ -79,7 +83,11 @@ impl Pool {
     ) -> Result<wgpu::Buffer> {
         {
             let mut s = self.lock();
-            if let Some(b) = s.free.get_mut(&(size, usage.bits())).and_then(Vec::pop) {
+            if let Some(b) = s
+                .free
+                .get_mut(&(size, usage.bits()))
+                .and_then(VecDeque::pop_front)
+            {
                 s.pooled_bytes -= size;
                 return Ok(b);
             }
@@ -107,7 +115,7 @@ impl Pool {
         s.free
             .entry((size, buffer.usage().bits()))
             .or_default()
-            .push(buffer);
+            .push_back(buffer);
     }
 
     /// Accounts a new live tensor of `bytes`, checking the memory budget.

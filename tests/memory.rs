@@ -58,3 +58,27 @@ fn resident_memory_is_flat_over_10000_cycles() {
         assert_eq!(gpu.memory().num_tensors, 0, "{name}");
     }
 }
+
+// Idle buffers are reused oldest first, so in a loop of upload, cast, read and drop each
+// buffer keeps its role (upload target, kernel output); see the pool's notes on Chromium.
+#[test]
+fn the_pool_reuses_the_oldest_idle_buffer_first() {
+    for (name, gpu) in common::gpus() {
+        let a = Array1::from_elem(1000, 1.5f32);
+        let first = gpu.upload(&a).unwrap();
+        let second = gpu.upload(&a).unwrap();
+        let (b1, b2) = (first.buffers()[0].clone(), second.buffers()[0].clone());
+        assert_ne!(b1, b2, "{name}");
+        drop(first);
+        drop(second);
+        let next = gpu.upload(&a).unwrap();
+        assert_eq!(next.buffers()[0], b1, "{name}");
+        let after = gpu.upload(&a).unwrap();
+        assert_eq!(after.buffers()[0], b2, "{name}");
+        assert_eq!(
+            after.to_array::<f32>().unwrap(),
+            a.clone().into_dyn(),
+            "{name}"
+        );
+    }
+}
