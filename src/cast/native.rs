@@ -7,7 +7,9 @@
 //! inputs where implementations differ (every rounding tie and its neighbours, subnormals,
 //! range limits, NaN payloads, plus pseudo-random words) and compares with the CPU reference
 //! below; only the functions that match bit for bit are used, the others keep the integer
-//! versions. [`crate::GpuInfo::native_casts`] lists the ones in use, and
+//! versions. f64 → f32 has its own probe, run where the device has SHADER_F64 (and
+//! SHADER_INT64, to build the f64 from its words). [`crate::GpuInfo::native_casts`] lists the
+//! ones in use, and
 //! [`crate::GpuOptions::integer_casts`] turns them off.
 
 use wgpu::util::DeviceExt;
@@ -21,8 +23,10 @@ pub(crate) struct Native {
     pub int_to_f32: bool,
     /// f32 to integers of at most 32 bits (`i32(x)`, `u32(x)` plus fix-ups).
     pub f32_to_int: bool,
-    /// f32 to f16 (`pack2x16float` plus fix-ups).
+    /// f32 to f16 (integer rounding for normal results, `round()` for subnormal ones).
     pub f32_to_f16: bool,
+    /// f64 to f32 (`f32(f64)` plus fix-ups), on devices with SHADER_F64 and SHADER_INT64.
+    pub f64_to_f32: bool,
 }
 
 impl Native {
@@ -32,6 +36,7 @@ impl Native {
             (self.int_to_f32, "int->f32"),
             (self.f32_to_int, "f32->int"),
             (self.f32_to_f16, "f32->f16"),
+            (self.f64_to_f32, "f64->f32"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -45,6 +50,7 @@ impl Native {
             "int_to_f32" if self.int_to_f32 => "int_to_f32_hw",
             "f32_to_int" if self.f32_to_int => "f32_to_int_hw",
             "f32_to_f16" if self.f32_to_f16 => "f32_to_f16_hw",
+            "f64_to_f32" if self.f64_to_f32 => "f64_to_f32_hw",
             _ => name,
         }
     }
@@ -62,6 +68,58 @@ const REFERENCE: [fn(u32) -> u32; 7] = [
     |x| f32::from_bits(x) as u16 as u32,
     |x| half::f16::from_f32(f32::from_bits(x)).to_bits() as u32,
 ];
+
+/// The reference of the f64 probe: Rust `as`, with NaN as in [`crate::Tensor::cast`].
+fn reference_f64(x: u64) -> u32 {
+    let f = f64::from_bits(x);
+    if f.is_nan() {
+        let hi = (x >> 32) as u32;
+        (hi & 0x8000_0000) | 0x7fc0_0000 | ((x >> 29) as u32 & 0x3f_ffff)
+    } else {
+        (f as f32).to_bits()
+    }
+}
+
+/// The f64 probe inputs: every exponent from below the f32 subnormals to above the largest
+/// f32, with a tie (and its neighbours) at each bit of the fraction, both signs; NaN, infinity,
+/// zero; pseudo-random bits.
+fn inputs_f64() -> Vec<u64> {
+    let mut v = Vec::new();
+    let frac_mask = (1u64 << 52) - 1;
+    for exp in (1023 - 152)..=(1023 + 129u64) {
+        for b in 0..52 {
+            let half = 1u64 << b;
+            for frac in [
+                half,
+                half | (half << 1),
+                half - 1,
+                half + 1,
+                frac_mask & !(half - 1),
+            ] {
+                let x = (exp << 52) | (frac & frac_mask);
+                v.extend([x, x | (1 << 63)]);
+            }
+        }
+    }
+    for x in [
+        0,
+        1,
+        frac_mask,
+        0x7ff << 52,
+        (0x7ff << 52) | 1,
+        (0x7ff << 52) | frac_mask,
+    ] {
+        v.extend([x, x | (1 << 63)]);
+    }
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..4096 {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        v.push(s);
+    }
+    v
+}
 
 /// The probe inputs, as u32 words read both as integers and as f32.
 fn inputs() -> Vec<u32> {
@@ -109,34 +167,72 @@ fn inputs() -> Vec<u32> {
     v
 }
 
-/// Runs the probe on `gpu` and returns the native conversions that matched the reference.
+/// Runs the probes on `gpu` and returns the native conversions that matched the reference.
 /// Any failure (a shader the adapter rejects, a lost device) means none are used.
 pub(crate) async fn probe(gpu: &Gpu) -> Native {
-    match run(gpu).await {
-        Ok(ok) => Native {
-            int_to_f32: ok[0] && ok[1],
-            f32_to_int: ok[2] && ok[3] && ok[4] && ok[5],
-            f32_to_f16: ok[6],
-        },
-        Err(_) => Native::default(),
+    let input = inputs();
+    let n = input.len();
+    let ok = match run(
+        gpu,
+        PROBE_32,
+        bytemuck::cast_slice(&input),
+        n,
+        REFERENCE.len(),
+    )
+    .await
+    {
+        Ok(got) => REFERENCE
+            .iter()
+            .enumerate()
+            .map(|(k, reference)| {
+                let section = &got[k * n..(k + 1) * n];
+                input.iter().zip(section).all(|(&x, &y)| reference(x) == y)
+            })
+            .collect(),
+        Err(_) => vec![false; REFERENCE.len()],
+    };
+    Native {
+        int_to_f32: ok[0] && ok[1],
+        f32_to_int: ok[2] && ok[3] && ok[4] && ok[5],
+        f32_to_f16: ok[6],
+        f64_to_f32: has_f64(gpu) && probe_f64(gpu).await,
     }
 }
 
-/// Whether each function of [`REFERENCE`] gave the reference bits for every input.
-async fn run(gpu: &Gpu) -> Result<[bool; 7]> {
+/// Whether the device can compile `shaders/cast_native_f64.wgsl`.
+pub(crate) fn has_f64(gpu: &Gpu) -> bool {
+    let needs = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
+    gpu.shared.device.features().contains(needs)
+}
+
+async fn probe_f64(gpu: &Gpu) -> bool {
+    let input = inputs_f64();
+    match run(gpu, PROBE_F64, bytemuck::cast_slice(&input), input.len(), 1).await {
+        Ok(got) => input.iter().zip(&got).all(|(&x, &y)| reference_f64(x) == y),
+        Err(_) => false,
+    }
+}
+
+/// The 32-bit probe's WGSL: every function of [`REFERENCE`], each into its own output section.
+const PROBE_32: &str = concat!(
+    include_str!("../../shaders/cast_native.wgsl"),
+    include_str!("../../shaders/cast_probe.wgsl")
+);
+
+/// The f64 probe's WGSL.
+const PROBE_F64: &str = concat!(
+    include_str!("../../shaders/cast_native_f64.wgsl"),
+    include_str!("../../shaders/cast_probe_f64.wgsl")
+);
+
+/// Runs the `probe` entry point of `source` over `n` inputs (`input`'s bytes) and returns its
+/// `sections` output words per input.
+async fn run(gpu: &Gpu, source: &str, input: &[u8], n: usize, sections: usize) -> Result<Vec<u32>> {
     let device = &gpu.shared.device;
-    let input = inputs();
-    let n = input.len();
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("tensorbridge cast probe"),
-        source: wgpu::ShaderSource::Wgsl(
-            concat!(
-                include_str!("../../shaders/cast_native.wgsl"),
-                include_str!("../../shaders/cast_probe.wgsl")
-            )
-            .into(),
-        ),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
     });
     let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some("tensorbridge cast probe"),
@@ -148,10 +244,10 @@ async fn run(gpu: &Gpu) -> Result<[bool; 7]> {
     });
     let src = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
         label: Some("tensorbridge cast probe in"),
-        contents: bytemuck::cast_slice(&input),
+        contents: input,
         usage: wgpu::BufferUsages::STORAGE,
     });
-    let bytes = (REFERENCE.len() * n * 4) as u64;
+    let bytes = (sections * n * 4) as u64;
     let buffer = |usage| {
         device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tensorbridge cast probe out"),
@@ -194,13 +290,7 @@ async fn run(gpu: &Gpu) -> Result<[bool; 7]> {
         .get_mapped_range()
         .map_err(|e| crate::Error::Map(e.to_string()))?;
     // The mapping is 4-byte aligned, but copy rather than rely on it.
-    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&view);
-    let mut ok = [true; 7];
-    for (k, reference) in REFERENCE.iter().enumerate() {
-        let section = &got[k * n..(k + 1) * n];
-        ok[k] = input.iter().zip(section).all(|(&x, &y)| reference(x) == y);
-    }
-    Ok(ok)
+    Ok(bytemuck::pod_collect_to_vec(&view))
 }
 
 #[cfg(test)]
@@ -279,6 +369,38 @@ mod tests {
                 h.to_bits()
             };
             toward_zero as u32
+        }));
+        // f64 -> f32 flushing subnormal results, rounding toward zero, or saturating at the
+        // largest f32 instead of overflowing to infinity.
+        let caught_f64 = |model: &dyn Fn(u64) -> u32| {
+            inputs_f64()
+                .into_iter()
+                .any(|x| model(x) != reference_f64(x))
+        };
+        assert!(caught_f64(&|x| {
+            let r = reference_f64(x);
+            if r & 0x7f80_0000 == 0 {
+                r & 0x8000_0000
+            } else {
+                r
+            }
+        }));
+        assert!(caught_f64(&|x| {
+            let f = f64::from_bits(x);
+            let r = f as f32;
+            if f.is_finite() && (r as f64).abs() > f.abs() {
+                r.to_bits() - 1
+            } else {
+                reference_f64(x)
+            }
+        }));
+        assert!(caught_f64(&|x| {
+            let f = f64::from_bits(x);
+            if f.is_finite() && (f as f32).is_infinite() {
+                f32::MAX.copysign(f as f32).to_bits()
+            } else {
+                reference_f64(x)
+            }
         }));
         // NaN payloads lost (lavapipe's pack2x16float gives 0x7e00 for every NaN).
         assert!(caught(6, |x| {

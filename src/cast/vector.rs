@@ -220,6 +220,10 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> St
     }
     s.push_str("}\n");
     s.push_str(include_str!("../../shaders/cast_native.wgsl"));
+    if chain.contains(&"f64_to_f32_hw") {
+        // Only on devices with SHADER_F64 and SHADER_INT64.
+        s.push_str(include_str!("../../shaders/cast_native_f64.wgsl"));
+    }
     s.push_str(include_str!("../../shaders/cast_fast.wgsl"));
     s.push_str(include_str!("../../shaders/cast_vector.wgsl"));
     s
