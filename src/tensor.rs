@@ -3,6 +3,8 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+use smallvec::{SmallVec, smallvec};
+
 use crate::{DType, Gpu, Result};
 
 /// An n-dimensional array on the device. `Clone` is cheap: clones share the buffers.
@@ -20,11 +22,13 @@ pub struct Tensor {
 pub(crate) struct Inner {
     pub gpu: Gpu,
     pub dtype: DType,
-    pub shape: Vec<usize>,
+    /// Inline up to 4 dimensions, so small tensors of a batch allocate less.
+    pub shape: SmallVec<[usize; 4]>,
     pub len: usize,
     /// Elements per chunk; a multiple of 32 so packed words never straddle chunks.
     pub chunk_elems: usize,
-    pub chunks: Vec<wgpu::Buffer>,
+    /// Inline when there is one chunk (every small tensor).
+    pub chunks: SmallVec<[wgpu::Buffer; 1]>,
     /// Byte offset of element 0 in `chunks[0]`: 0, except for tensors sub-allocated in a shared
     /// [`Block`] by a batched upload (those have one chunk).
     pub offset: u64,
@@ -158,7 +162,7 @@ impl Tensor {
             .collect();
         let bytes: u64 = sizes.iter().sum();
         shared.pool.reserve(bytes)?;
-        let mut chunks = Vec::with_capacity(n_chunks);
+        let mut chunks = SmallVec::with_capacity(n_chunks);
         for s in sizes {
             match shared.pool.take(gpu, "tensor", s, usage) {
                 Ok(b) => chunks.push(b),
@@ -175,7 +179,7 @@ impl Tensor {
             inner: Arc::new(Inner {
                 gpu: gpu.clone(),
                 dtype,
-                shape: shape.to_vec(),
+                shape: SmallVec::from_slice(shape),
                 len,
                 chunk_elems,
                 chunks,
@@ -232,10 +236,10 @@ impl Tensor {
                     inner: Arc::new(Inner {
                         gpu: gpu.clone(),
                         dtype,
-                        shape: shapes[k].to_vec(),
+                        shape: SmallVec::from_slice(shapes[k]),
                         len: lens[k],
                         chunk_elems: lens[k].next_multiple_of(32).max(32),
-                        chunks: vec![buffer.clone()],
+                        chunks: smallvec![buffer.clone()],
                         offset,
                         block: Some(block.clone()),
                         bytes: padded(lens[k]),
