@@ -132,20 +132,22 @@ impl Spans {
 
     /// Each span's mapped range, for reading.
     pub fn views(&self) -> Result<Vec<wgpu::BufferView>> {
-        self.0
-            .iter()
-            .map(|(b, x, y)| b.slice(*x..*y).get_mapped_range())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| crate::Error::Map(e.to_string()))
+        self.each(|s| s.get_mapped_range())
     }
 
     /// Each span's mapped range, for writing.
     pub fn views_mut(&self) -> Result<Vec<wgpu::BufferViewMut>> {
+        self.each(|s| s.get_mapped_range_mut())
+    }
+
+    fn each<V, E: std::fmt::Display>(
+        &self,
+        get: impl Fn(wgpu::BufferSlice<'_>) -> std::result::Result<V, E>,
+    ) -> Result<Vec<V>> {
         self.0
             .iter()
-            .map(|(b, x, y)| b.slice(*x..*y).get_mapped_range_mut())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| crate::Error::Map(e.to_string()))
+            .map(|(b, x, y)| get(b.slice(*x..*y)).map_err(|e| crate::Error::Map(e.to_string())))
+            .collect()
     }
 
     /// Unmaps every buffer (after the views are dropped).

@@ -80,27 +80,37 @@ fn reference_f64(x: u64) -> u32 {
     }
 }
 
-/// The f64 probe inputs: every exponent from below the f32 subnormals to above the largest
-/// f32, with a tie (and its neighbours) at each bit of the fraction, both signs; NaN, infinity,
-/// zero; pseudo-random bits.
-fn inputs_f64() -> Vec<u64> {
+/// Raw bits of floats with `frac` fraction bits and `bits` in all, for every exponent in
+/// `exps`: a tie, its even and odd neighbours and the values just around it at each fraction
+/// bit, both signs.
+fn ties(bits: u32, frac: u32, exps: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    let mask = (1u64 << frac) - 1;
+    let sign = 1u64 << (bits - 1);
     let mut v = Vec::new();
-    let frac_mask = (1u64 << 52) - 1;
-    for exp in (1023 - 152)..=(1023 + 129u64) {
-        for b in 0..52 {
+    for exp in exps {
+        for b in 0..frac {
             let half = 1u64 << b;
-            for frac in [
+            for f in [
                 half,
                 half | (half << 1),
                 half - 1,
                 half + 1,
-                frac_mask & !(half - 1),
+                mask & !(half - 1),
             ] {
-                let x = (exp << 52) | (frac & frac_mask);
-                v.extend([x, x | (1 << 63)]);
+                let x = (exp << frac) | (f & mask);
+                v.extend([x, x | sign]);
             }
         }
+        v.extend([exp << frac, (exp << frac) | mask]);
     }
+    v
+}
+
+/// The f64 probe inputs: every exponent from below the f32 subnormals to above the largest
+/// f32 ([`ties`]); NaN, infinity, zero; pseudo-random bits.
+fn inputs_f64() -> Vec<u64> {
+    let mut v = ties(64, 52, (1023 - 152)..=(1023 + 129));
+    let frac_mask = (1u64 << 52) - 1;
     for x in [
         0,
         1,
@@ -141,23 +151,8 @@ fn inputs() -> Vec<u32> {
         }
         v.extend([t, t - 1, t.wrapping_neg(), !t]);
     }
-    // As f32: every exponent with fractions that put a tie, or its neighbours, at each bit.
-    for exp in 0..256u32 {
-        for b in 0..23 {
-            let half = 1u32 << b;
-            for frac in [
-                half,
-                half | (half << 1),
-                half - 1,
-                half + 1,
-                0x7fffff & !(half - 1),
-            ] {
-                let x = (exp << 23) | (frac & 0x7fffff);
-                v.extend([x, x | 0x8000_0000]);
-            }
-        }
-        v.extend([exp << 23, (exp << 23) | 0x7fffff]);
-    }
+    // As f32: every exponent, with ties at each bit.
+    v.extend(ties(32, 23, 0..=255).into_iter().map(|x| x as u32));
     // Pseudo-random words (a fixed LCG).
     let mut s = 0x9e37_79b9u32;
     for _ in 0..4096 {
