@@ -96,7 +96,8 @@ pub struct GpuInfo {
     /// Largest single device buffer tensorbridge creates; bigger tensors are chunked.
     pub max_chunk_bytes: u64,
     /// The conversions the casts do with the adapter's own instructions ("int->f32",
-    /// "f32->int", "f32->f16", and "f64->f32" where the device has SHADER_F64), because a probe at device creation showed them to give the
+    /// "f32->int", "f32->f16", and "f64->f32" and "int<->f64" where the device has
+    /// SHADER_F64), because a probe at device creation showed them to give the
     /// same bits as the integer-only versions used everywhere else. Empty for an adapter not
     /// opened as a [`Gpu`], or with [`GpuOptions::integer_casts`].
     pub native_casts: Vec<&'static str>,
@@ -294,7 +295,7 @@ impl Gpu {
         // The cast kernels move u64 words where they can: on CPU adapters a load or store costs
         // about the same whatever its width. Only loads, stores, shifts and masks use them.
         features |= info.features & wgpu::Features::SHADER_INT64;
-        // f64 only for the native f64 -> f32 conversion, where its probe finds it exact.
+        // f64 only for the native f64 conversions, where their probes find them exact.
         if features.contains(wgpu::Features::SHADER_INT64) {
             features |= info.features & wgpu::Features::SHADER_F64;
         }

@@ -72,7 +72,7 @@ fn native_conversions_where_the_probe_passed() {
             let mut want = vec!["int->f32", "f32->int", "f32->f16"];
             if name.starts_with("Vulkan") {
                 // lavapipe has SHADER_F64; llvmpipe GL has no f64 in wgpu.
-                want.push("f64->f32");
+                want.extend(["f64->f32", "int<->f64"]);
             }
             assert_eq!(native, &want, "{name}");
         }

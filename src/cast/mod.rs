@@ -13,8 +13,8 @@
 //!
 //! Where a probe at device creation shows the adapter's own conversion instructions to give the
 //! same bits ([`native`], `shaders/cast_native.wgsl`), the vector kernel uses them for int →
-//! f32, f32 → int and f32 → f16, and for f64 → f32 where the device has SHADER_F64. Integers of
-//! the same width cast by a buffer copy.
+//! f32, f32 → int and f32 → f16, and for f64 → f32 and 32-bit int ↔ f64 where the device has
+//! SHADER_F64. Integers of the same width cast by a buffer copy.
 //!
 //! Pipelines are compiled on first use and cached per (pair, kernel).
 
@@ -174,7 +174,8 @@ impl Tensor {
     /// the same width (u32 ↔ i32, ...) the bits do not change, so the cast is a buffer copy.
     /// Tensors of any size work: the dispatch is split at chunk boundaries, each on a balanced
     /// 2-D grid. Where a probe at device creation found the adapter's own conversion
-    /// instructions exact, int → f32, f32 → int, f32 → f16 and f64 → f32 use them
+    /// instructions exact, int → f32, f32 → int and f32 → f16 use them, and where the device has
+    /// SHADER_F64, f64 → f32 and 32-bit int ↔ f64 too
     /// ([`crate::GpuInfo::native_casts`]); the results are the same bits either way.
     ///
     /// ```

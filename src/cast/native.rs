@@ -7,8 +7,9 @@
 //! inputs where implementations differ (every rounding tie and its neighbours, subnormals,
 //! range limits, NaN payloads, plus pseudo-random words) and compares with the CPU reference
 //! below; only the functions that match bit for bit are used, the others keep the integer
-//! versions. f64 → f32 has its own probe, run where the device has SHADER_F64 (and
-//! SHADER_INT64, to build the f64 from its words). [`crate::GpuInfo::native_casts`] lists the
+//! versions. The f64 conversions (f64 → f32, and integers of at most 32 bits to f64 and back)
+//! have their own probes, run where the device has SHADER_F64 (and SHADER_INT64, to build the
+//! f64 from its words). [`crate::GpuInfo::native_casts`] lists the
 //! ones in use, and
 //! [`crate::GpuOptions::integer_casts`] turns them off.
 
@@ -27,6 +28,9 @@ pub(crate) struct Native {
     pub f32_to_f16: bool,
     /// f64 to f32 (`f32(f64)` plus fix-ups), on devices with SHADER_F64 and SHADER_INT64.
     pub f64_to_f32: bool,
+    /// Integers of at most 32 bits to f64 and back (`f64(x)`, `i32(x)`, `u32(x)` plus
+    /// fix-ups), on the same devices.
+    pub f64_int: bool,
 }
 
 impl Native {
@@ -37,6 +41,7 @@ impl Native {
             (self.f32_to_int, "f32->int"),
             (self.f32_to_f16, "f32->f16"),
             (self.f64_to_f32, "f64->f32"),
+            (self.f64_int, "int<->f64"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -69,7 +74,15 @@ const REFERENCE: [fn(u32) -> u32; 7] = [
     |x| half::f16::from_f32(f32::from_bits(x)).to_bits() as u32,
 ];
 
-/// The reference of the f64 probe: Rust `as`, with NaN as in [`crate::Tensor::cast`].
+/// The f64 probe's functions in output order, each with its CPU reference (Rust `as`, and
+/// NaN as in [`crate::Tensor::cast`]).
+const REFERENCE_F64: [fn(u64) -> u32; 3] = [
+    reference_f64,
+    |x| f64::from_bits(x) as i32 as u32,
+    |x| f64::from_bits(x) as u32,
+];
+
+/// f64 -> f32: Rust `as`, with NaN as in [`crate::Tensor::cast`].
 fn reference_f64(x: u64) -> u32 {
     let f = f64::from_bits(x);
     if f.is_nan() {
@@ -165,32 +178,19 @@ fn inputs() -> Vec<u32> {
 /// Runs the probes on `gpu` and returns the native conversions that matched the reference.
 /// Any failure (a shader the adapter rejects, a lost device) means none are used.
 pub(crate) async fn probe(gpu: &Gpu) -> Native {
-    let input = inputs();
-    let n = input.len();
-    let ok = match run(
-        gpu,
-        PROBE_32,
-        bytemuck::cast_slice(&input),
-        n,
-        REFERENCE.len(),
-    )
-    .await
-    {
-        Ok(got) => REFERENCE
-            .iter()
-            .enumerate()
-            .map(|(k, reference)| {
-                let section = &got[k * n..(k + 1) * n];
-                input.iter().zip(section).all(|(&x, &y)| reference(x) == y)
-            })
-            .collect(),
-        Err(_) => vec![false; REFERENCE.len()],
+    let ok = check(gpu, PROBE_32, &inputs(), &REFERENCE).await;
+    let (f64_to_f32, f64_int) = if has_f64(gpu) {
+        let ok = check(gpu, PROBE_F64, &inputs_f64(), &REFERENCE_F64).await;
+        (ok[0], ok[1] && ok[2] && ints_to_f64(gpu).await)
+    } else {
+        (false, false)
     };
     Native {
         int_to_f32: ok[0] && ok[1],
         f32_to_int: ok[2] && ok[3] && ok[4] && ok[5],
         f32_to_f16: ok[6],
-        f64_to_f32: has_f64(gpu) && probe_f64(gpu).await,
+        f64_to_f32,
+        f64_int,
     }
 }
 
@@ -200,10 +200,37 @@ pub(crate) fn has_f64(gpu: &Gpu) -> bool {
     gpu.shared.device.features().contains(needs)
 }
 
-async fn probe_f64(gpu: &Gpu) -> bool {
-    let input = inputs_f64();
-    match run(gpu, PROBE_F64, bytemuck::cast_slice(&input), input.len(), 1).await {
-        Ok(got) => input.iter().zip(&got).all(|(&x, &y)| reference_f64(x) == y),
+/// Runs the `probe` entry point of `source` over `input` and says, for each of `reference`
+/// (one output section each, in order), whether every output matched.
+async fn check<T: bytemuck::Pod>(
+    gpu: &Gpu,
+    source: &str,
+    input: &[T],
+    reference: &[fn(T) -> u32],
+) -> Vec<bool> {
+    let n = input.len();
+    let bytes = bytemuck::cast_slice(input);
+    match run(gpu, source, "probe", bytes, n, reference.len()).await {
+        Ok(got) => reference
+            .iter()
+            .enumerate()
+            .map(|(k, f)| input.iter().zip(&got[k * n..]).all(|(&x, &y)| f(x) == y))
+            .collect(),
+        Err(_) => vec![false; reference.len()],
+    }
+}
+
+/// Whether every 32-bit probe word, read as i32 and as u32, converts exactly to f64 (the
+/// `probe_ints` entry point: pairs of words in, two f64 out for each word).
+async fn ints_to_f64(gpu: &Gpu) -> bool {
+    let words = inputs();
+    let words = &words[..words.len() / 2 * 2];
+    let bytes = bytemuck::cast_slice(words);
+    match run(gpu, PROBE_F64, "probe_ints", bytes, words.len() / 2, 8).await {
+        Ok(got) => words.iter().zip(got.chunks(4)).all(|(&w, out)| {
+            let (s, u) = ((w as i32 as f64).to_bits(), (w as f64).to_bits());
+            out == [s as u32, (s >> 32) as u32, u as u32, (u >> 32) as u32]
+        }),
         Err(_) => false,
     }
 }
@@ -214,15 +241,22 @@ const PROBE_32: &str = concat!(
     include_str!("../../shaders/cast_probe.wgsl")
 );
 
-/// The f64 probe's WGSL.
+/// The f64 probes' WGSL.
 const PROBE_F64: &str = concat!(
     include_str!("../../shaders/cast_native_f64.wgsl"),
     include_str!("../../shaders/cast_probe_f64.wgsl")
 );
 
-/// Runs the `probe` entry point of `source` over `n` inputs (`input`'s bytes) and returns its
+/// Runs the `entry` point of `source` over `n` inputs (`input`'s bytes) and returns its
 /// `sections` output words per input.
-async fn run(gpu: &Gpu, source: &str, input: &[u8], n: usize, sections: usize) -> Result<Vec<u32>> {
+async fn run(
+    gpu: &Gpu,
+    source: &str,
+    entry: &str,
+    input: &[u8],
+    n: usize,
+    sections: usize,
+) -> Result<Vec<u32>> {
     let device = &gpu.shared.device;
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -233,7 +267,7 @@ async fn run(gpu: &Gpu, source: &str, input: &[u8], n: usize, sections: usize) -
         label: Some("tensorbridge cast probe"),
         layout: None,
         module: &module,
-        entry_point: Some("probe"),
+        entry_point: Some(entry),
         compilation_options: Default::default(),
         cache: None,
     });
@@ -397,6 +431,26 @@ mod tests {
                 reference_f64(x)
             }
         }));
+        // f64 -> i32 with x86's NaN -> i32::MIN, or saturating at the largest f32 below 2^31
+        // (as a clamp in f32 would).
+        let caught_i32 = |model: &dyn Fn(u64) -> u32| {
+            inputs_f64()
+                .into_iter()
+                .any(|x| model(x) != REFERENCE_F64[1](x))
+        };
+        assert!(caught_i32(&|x| match f64::from_bits(x) {
+            f if f.is_nan() => 0x8000_0000,
+            f => f as i32 as u32,
+        }));
+        assert!(caught_i32(&|x| {
+            f64::from_bits(x).clamp(-2147483648.0, 2147483520.0) as i32 as u32
+        }));
+        // Integers -> f64 through f32 (rounding above 2^24).
+        assert!(
+            inputs()
+                .into_iter()
+                .any(|w| { (w as i32 as f32 as f64).to_bits() != (w as i32 as f64).to_bits() })
+        );
         // NaN payloads lost (lavapipe's pack2x16float gives 0x7e00 for every NaN).
         assert!(caught(6, |x| {
             let f = f32::from_bits(x);

@@ -110,7 +110,7 @@ impl CastKernels {
 
     /// How the vector kernel of `from -> to` covers its elements.
     pub fn shape(&self, from: DType, to: DType) -> Shape {
-        Shape::new(from, to, self.int64)
+        Shape::new(from, to, self.int64, self.native)
     }
 
     /// The vector (`true`) or word kernel of `from -> to`, compiled on first use.

@@ -19,11 +19,23 @@ use crate::dtype::Kind;
 /// general `convert` template of `shaders/cast.wgsl`; with the `native` versions where the
 /// device has them.
 fn conversion(from: DType, to: DType, native: Native) -> Vec<&'static str> {
+    let int32 = |d: DType| d.kind() != Kind::Float && d.bits() <= 32;
+    if native.f64_int {
+        // The integer versions of these go through the general template.
+        match (from, to) {
+            (a, DType::F64) if int32(a) => return vec!["int_to_f64_hw"],
+            (DType::F64, b) if int32(b) && b != DType::Bool => return vec!["f64_to_int_hw"],
+            _ => {}
+        }
+    }
     integer_conversion(from, to)
         .into_iter()
         .map(|f| native.function(f))
         .collect()
 }
+
+/// The functions of `shaders/cast_fast_f64.wgsl`, which need f64 in the shader.
+const F64_FUNCTIONS: [&str; 3] = ["f64_to_f32_hw", "f64_to_int_hw", "int_to_f64_hw"];
 
 /// [`conversion`] in integer arithmetic only.
 fn integer_conversion(from: DType, to: DType) -> Vec<&'static str> {
@@ -78,11 +90,11 @@ pub(crate) struct Shape {
 }
 
 impl Shape {
-    pub fn new(from: DType, to: DType, int64: bool) -> Shape {
+    pub fn new(from: DType, to: DType, int64: bool, native: Native) -> Shape {
         let word_bits = if int64 { 64 } else { 32 };
         let word = word_bits / 8;
         let (sb, db) = (from.size_in_bytes() as u32, to.size_in_bytes() as u32);
-        let elems = if integer_conversion(from, to) == ["convert"] {
+        let elems = if conversion(from, to, native) == ["convert"] {
             // At least a word on the narrower side and a vec2 on the wider.
             (word / sb.min(db)).max(2 * word / sb.max(db))
         } else {
@@ -220,9 +232,10 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> St
     }
     s.push_str("}\n");
     s.push_str(include_str!("../../shaders/cast_native.wgsl"));
-    if chain.contains(&"f64_to_f32_hw") {
+    if chain.iter().any(|f| F64_FUNCTIONS.contains(f)) {
         // Only on devices with SHADER_F64 and SHADER_INT64.
         s.push_str(include_str!("../../shaders/cast_native_f64.wgsl"));
+        s.push_str(include_str!("../../shaders/cast_fast_f64.wgsl"));
     }
     s.push_str(include_str!("../../shaders/cast_fast.wgsl"));
     s.push_str(include_str!("../../shaders/cast_vector.wgsl"));
@@ -235,10 +248,21 @@ mod tests {
 
     #[test]
     fn shapes_cover_whole_words_on_both_sides() {
-        for int64 in [false, true] {
+        let all = Native {
+            int_to_f32: true,
+            f32_to_int: true,
+            f32_to_f16: true,
+            f64_to_f32: true,
+            f64_int: true,
+        };
+        for (int64, native) in [
+            (false, Native::default()),
+            (true, Native::default()),
+            (true, all),
+        ] {
             for from in DType::ALL {
                 for to in DType::ALL {
-                    let s = Shape::new(from, to, int64);
+                    let s = Shape::new(from, to, int64, native);
                     let word = s.word_bits / 8;
                     for (size, lanes) in [
                         (from.size_in_bytes() as u32, s.src_lanes),
