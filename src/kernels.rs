@@ -139,4 +139,10 @@ impl<'g> Dispatches<'g> {
         self.gpu.shared.queue.submit([self.enc.finish()]);
         crate::pool::give_all(&self.gpu.shared.pool, self.params, true);
     }
+
+    /// [`Dispatches::submit`], timed into `span` (see [`crate::Gpu::stats`]).
+    pub fn submit_in(self, mut span: crate::stats::Span) {
+        span.submit(self.gpu, [self.enc.finish()]);
+        crate::pool::give_all(&self.gpu.shared.pool, self.params, true);
+    }
 }

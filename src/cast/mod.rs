@@ -25,6 +25,7 @@ mod vector;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 
 use crate::dtype::Kind;
+use crate::kernels::Dispatches;
 use crate::{DType, Element, Gpu, Result, Tensor};
 pub(crate) use pipelines::CastKernels;
 use pipelines::{VECTOR_WORKGROUP, WORDS_PER_WORKGROUP};
@@ -210,59 +211,22 @@ impl Tensor {
                 pipelines[d.vector as usize] = Some(kernels.pipeline(gpu, from, dtype, d.vector)?);
             }
         }
-        let limits = &gpu.shared.info.limits;
-        let stride = (limits.min_uniform_buffer_offset_alignment as usize).max(16);
-        let mut uniform = vec![0u8; stride * dispatches.len()];
-        for (i, d) in dispatches.iter().enumerate() {
-            uniform[i * stride..i * stride + 16].copy_from_slice(bytemuck::bytes_of(&d.params));
-        }
-        let device = &gpu.shared.device;
-        let params = crate::kernels::params_buffer(gpu, &uniform)?;
         let (su, du) = shape.unit_bytes();
-        let mut enc = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            for (i, d) in dispatches.iter().enumerate() {
-                let (src, dst) = if d.vector {
-                    let s = self.unit_binding(d.src_chunk, su as u64);
-                    (s, out.unit_binding(d.dst_chunk, du as u64))
-                } else {
-                    (self.binding(d.src_chunk), out.binding(d.dst_chunk))
-                };
-                let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: None,
-                    layout: &gpu.shared.kernels.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: src,
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: dst,
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                buffer: &params,
-                                offset: (i * stride) as u64,
-                                size: wgpu::BufferSize::new(16),
-                            }),
-                        },
-                    ],
-                });
-                pass.set_pipeline(
-                    pipelines[d.vector as usize]
-                        .as_ref()
-                        .expect("compiled above"),
-                );
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(d.grid.0, d.grid.1, 1);
-            }
+        let mut recorded = Dispatches::new(gpu);
+        for d in &dispatches {
+            let (src, dst) = if d.vector {
+                let s = self.unit_binding(d.src_chunk, su as u64);
+                (s, out.unit_binding(d.dst_chunk, du as u64))
+            } else {
+                (self.binding(d.src_chunk), out.binding(d.dst_chunk))
+            };
+            let pipeline = pipelines[d.vector as usize]
+                .as_ref()
+                .expect("compiled above");
+            let params = bytemuck::cast_slice(std::slice::from_ref(&d.params));
+            recorded.add(pipeline, (2, params), &[(0, src), (1, dst)], d.grid)?;
         }
-        gpu.span(crate::stats::Op::Cast, out.size_in_bytes())
-            .submit(gpu, [enc.finish()]);
-        gpu.shared.pool.give(params);
+        recorded.submit_in(gpu.span(crate::stats::Op::Cast, out.size_in_bytes()));
         gpu.check()?;
         Ok(out)
     }

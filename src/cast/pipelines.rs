@@ -31,7 +31,6 @@ pub(crate) const VECTOR_WORKGROUP: u64 = 256;
 
 pub(crate) struct CastKernels {
     words: wgpu::ShaderModule,
-    pub layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
     /// Whether the vector kernel may use `u64` words.
     int64: bool,
@@ -100,7 +99,6 @@ impl CastKernels {
         });
         CastKernels {
             words,
-            layout,
             pipeline_layout,
             int64: device.features().contains(wgpu::Features::SHADER_INT64),
             native: Default::default(),
