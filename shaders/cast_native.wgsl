@@ -45,12 +45,14 @@ fn hw_f32_to_small_int(x: u32, lo: f32, hi: f32) -> u32 {
 
 // f32 -> f16 bits. Normal results round in integer arithmetic (ties to even: adding just under
 // half an f16 unit plus the kept low bit carries exactly when it should; a carry out of the
-// largest finite value gives infinity). Subnormal results are |x| in units of 2^-24 rounded to
-// an integer: the scaling by 2^24 is exact, and WGSL's round() takes ties to even.
+// largest finite value gives infinity). Subnormal results come from the adder: in |x| + 0.5 the
+// last place is 2^-24, the f16 subnormal unit, so the sum is 0.5 plus |x| rounded to that unit,
+// ties to even, and its low bits are the f16 bits. A flushed f32 subnormal input gives 0, as
+// rounding it would.
 fn hw_f32_to_f16(x: u32) -> u32 {
     let a = x & 0x7fffffffu;
     let normal = min((a + 0xc8000fffu + ((a >> 13u) & 1u)) >> 13u, 0x7c00u);
-    let sub = u32(round(bitcast<f32>(a) * 16777216.0));
+    let sub = bitcast<u32>(bitcast<f32>(a) + 0.5) - 0x3f000000u;
     var h = select(sub, normal, a >= 0x38800000u);
     h = select(h, 0x7e00u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
     return ((x >> 16u) & 0x8000u) | h;

@@ -24,7 +24,7 @@ pub(crate) struct Native {
     pub int_to_f32: bool,
     /// f32 to integers of at most 32 bits (`i32(x)`, `u32(x)` plus fix-ups).
     pub f32_to_int: bool,
-    /// f32 to f16 (integer rounding for normal results, `round()` for subnormal ones).
+    /// f32 to f16 (integer rounding for normal results, the f32 adder for subnormal ones).
     pub f32_to_f16: bool,
     /// f64 to f32 (`f32(f64)` plus fix-ups), on devices with SHADER_F64 and SHADER_INT64.
     pub f64_to_f32: bool,
@@ -383,6 +383,14 @@ mod tests {
                 h.to_bits()
             };
             toward_zero as u32
+        }));
+        // f32 -> f16 with only the subnormal results (the f32 adder's part) rounded toward
+        // zero.
+        assert!(caught(6, |x| {
+            let f = f32::from_bits(x);
+            let h = half::f16::from_f32(f);
+            let up = h.to_f32().abs() > f.abs() && h.to_bits() & 0x7c00 == 0;
+            (h.to_bits() - up as u16) as u32
         }));
         // f64 -> f32 flushing subnormal results, rounding toward zero, or saturating at the
         // largest f32 instead of overflowing to infinity.
