@@ -6,7 +6,7 @@ mod common;
 
 use common::Rng;
 use ndarray::Array1;
-use tensorbridge::Gpu;
+use tensorbridge::{Gpu, GpuOptions};
 
 /// Resident set size of this process, from /proc/self/statm.
 fn rss_bytes() -> u64 {
@@ -80,5 +80,53 @@ fn the_pool_reuses_the_oldest_idle_buffer_first() {
             a.clone().into_dyn(),
             "{name}"
         );
+    }
+}
+
+// A full pool frees the buffers that came back longest ago, not the one coming back: the latest
+// sizes are the likeliest to be wanted again (a loop whose large output did not fit beside older
+// idle buffers page-faulted it in afresh every time).
+#[test]
+fn a_full_pool_frees_its_oldest_idle_buffers() {
+    for (name, default) in common::gpus()
+        .into_iter()
+        .filter(|(n, _)| n.contains("default"))
+    {
+        let cap = 5 << 19; // 2.5 MiB: room for the 1 MiB buffer or the 2 MiB one, not both
+        let gpu = Gpu::with_options(GpuOptions {
+            backend: Some(default.info().backend),
+            adapter_name: Some(default.info().name.clone()),
+            pool_bytes: Some(cap),
+            ..Default::default()
+        })
+        .unwrap();
+        let (big, small) = (
+            Array1::from_elem(1 << 19, 2.0f32),
+            Array1::from_elem(1 << 18, 1.0f32),
+        );
+        let old = gpu.upload(&big).unwrap();
+        let old_buffer = old.buffers()[0].clone();
+        drop(old);
+        let recent = gpu.upload(&small).unwrap();
+        let recent_buffer = recent.buffers()[0].clone();
+        drop(recent);
+        assert!(
+            gpu.memory().pooled_bytes <= cap,
+            "{name}: {:?}",
+            gpu.memory()
+        );
+        let again = gpu.upload(&small).unwrap();
+        assert_eq!(
+            again.buffers()[0],
+            recent_buffer,
+            "{name}: the recent buffer was freed"
+        );
+        let next = gpu.upload(&big).unwrap();
+        assert_ne!(
+            next.buffers()[0],
+            old_buffer,
+            "{name}: the old buffer was kept"
+        );
+        assert_eq!(next.to_array::<f32>().unwrap(), big.into_dyn(), "{name}");
     }
 }
