@@ -228,7 +228,7 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> St
         })
         .collect();
     for (u, unit) in comps.chunks(shape.dst_lanes as usize).enumerate() {
-        let _ = writeln!(s, "    dst[d + {u}u] = DstUnit({});", unit.join(", "));
+        let _ = writeln!(s, "    dst[d + {u}u] = kept(DstUnit({}));", unit.join(", "));
     }
     s.push_str("}\n");
     s.push_str(include_str!("../../shaders/cast_native.wgsl"));
