@@ -1,38 +1,70 @@
 // In-place byte swap of 2-, 4- or 8-byte elements packed in u32 words: big-endian file data
 // becomes the little-endian layout tensors use, on the device, after the one host copy.
+//
+// `units` swaps whole groups of GROUP `vec4<u32>` (64 bytes) per invocation; `words` swaps the
+// few words after the last whole group, one word (two for 8-byte elements) per invocation. The
+// element size is the override BITS, so no kernel branches on it: llvmpipe runs every side of
+// an `if`, loads and stores included, and an earlier version that chose the size at run time
+// did all three swaps' memory work for every word.
+
+override BITS: u32 = 32u;      // element size: 16, 32 or 64 (set by src/byteswap.rs)
+override KIND: u32 = 1u;       // unused; set for every dtype-specialised kernel
+override EXP: u32 = 8u;        // unused
+override FRAC: u32 = 23u;      // unused
 
 struct Params {
-    // Words to touch (mode 8: word pairs).
+    // Work items: groups (`units`) or words / word pairs (`words`).
     n: u32,
     // Invocations per grid row: workgroups in x times 256.
     row: u32,
-    // Element size in bytes: 2, 4 or 8.
-    size: u32,
+    // First word of `words`' work, after the last whole group.
+    base: u32,
     pad: u32,
 }
 
-@group(0) @binding(0) var<storage, read_write> data: array<u32>;
-@group(0) @binding(1) var<uniform> p: Params;
+const GROUP: u32 = 4u;
 
-fn bswap32(w: u32) -> u32 {
-    return (w << 24u) | ((w & 0xff00u) << 8u) | ((w >> 8u) & 0xff00u) | (w >> 24u);
+@group(0) @binding(0) var<storage, read_write> data: array<vec4<u32>>;
+@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read_write> tail: array<u32>;
+
+// The swapped bytes of four words: bytes swapped within each 16-bit half, then (for 4- and
+// 8-byte elements) the halves swapped, then (8-byte elements) the words of each pair.
+fn swap_unit(v: vec4<u32>) -> vec4<u32> {
+    let halves = ((v & vec4(0x00ff00ffu)) << vec4(8u)) | ((v >> vec4(8u)) & vec4(0x00ff00ffu));
+    let words = select((halves << vec4(16u)) | (halves >> vec4(16u)), halves, BITS == 16u);
+    return select(words, words.yxwz, BITS == 64u);
 }
 
 @compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+fn units(@builtin(global_invocation_id) g: vec3<u32>) {
+    let i = g.y * p.row + g.x;
+    if (i < p.n) {
+        let b = i * GROUP;
+        let v0 = data[b];
+        let v1 = data[b + 1u];
+        let v2 = data[b + 2u];
+        let v3 = data[b + 3u];
+        data[b] = swap_unit(v0);
+        data[b + 1u] = swap_unit(v1);
+        data[b + 2u] = swap_unit(v2);
+        data[b + 3u] = swap_unit(v3);
+    }
+}
+
+@compute @workgroup_size(256)
+fn words(@builtin(global_invocation_id) g: vec3<u32>) {
     let i = g.y * p.row + g.x;
     if (i >= p.n) {
         return;
     }
-    if (p.size == 2u) {
-        let w = data[i];
-        data[i] = ((w & 0x00ff00ffu) << 8u) | ((w >> 8u) & 0x00ff00ffu);
-    } else if (p.size == 4u) {
-        data[i] = bswap32(data[i]);
+    if (BITS == 64u) {
+        let k = p.base + 2u * i;
+        let s = swap_unit(vec4(tail[k], tail[k + 1u], 0u, 0u));
+        tail[k] = s.x;
+        tail[k + 1u] = s.y;
     } else {
-        let lo = data[2u * i];
-        let hi = data[2u * i + 1u];
-        data[2u * i] = bswap32(hi);
-        data[2u * i + 1u] = bswap32(lo);
+        let k = p.base + i;
+        tail[k] = swap_unit(vec4(tail[k])).x;
     }
 }

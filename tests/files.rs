@@ -78,6 +78,36 @@ fn our_npy_files_are_numpys_bytes() {
     std::fs::remove_dir_all(out).unwrap();
 }
 
+/// Big-endian .npy files of every length around the byte-swap kernel's 64-byte groups (and
+/// across chunks, on the tiny-chunk variant) load as the bytes of the little-endian data.
+#[test]
+fn big_endian_npy_of_any_length_loads_swapped() {
+    let out = scratch("big-endian");
+    let path = out.join("x.npy");
+    for (name, gpu) in gpus() {
+        for d in [DType::I16, DType::F32, DType::U64] {
+            let size = d.size_in_bytes();
+            for len in (0..=70).chain([1000, 4099]) {
+                let le: Vec<u8> = (0..len * size).map(|i| (i * 7 + len) as u8).collect();
+                gpu.upload_bytes(&le, d, &[len])
+                    .unwrap()
+                    .save_npy(&path)
+                    .unwrap();
+                let mut file = std::fs::read(&path).unwrap();
+                let header = file.len() - le.len();
+                let at = file.windows(2).position(|w| w == b"'<").unwrap();
+                assert!(at < header);
+                file[at + 1] = b'>';
+                file[header..].chunks_mut(size).for_each(<[u8]>::reverse);
+                std::fs::write(&path, &file).unwrap();
+                let back = gpu.load_npy(&path).unwrap();
+                assert!(back.to_bytes().unwrap() == le, "{name}: {d} x {len}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}
+
 fn sample(gpu: &Gpu, d: DType, shape: &[usize], seed: u64) -> Tensor {
     let n: usize = shape.iter().product();
     let bits: Vec<u64> = edge_and_random_bits(n, seed)
