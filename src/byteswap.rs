@@ -2,7 +2,7 @@
 //! host copy, then swapped in place by `shaders/byteswap.wgsl`.
 
 use crate::kernels::{Dispatches, Kernels};
-use crate::{Gpu, Result, Tensor};
+use crate::{DType, Gpu, Result, Tensor};
 
 /// Words one invocation of the `units` kernel swaps: GROUP `vec4<u32>` in
 /// `shaders/byteswap.wgsl`.
@@ -25,7 +25,12 @@ impl Tensor {
                 include_str!("../shaders/byteswap.wgsl"),
             )
         });
-        let dtype = Some(self.dtype());
+        // The kernels depend only on the element size: one pipeline per size, not per dtype.
+        let dtype = Some(match size {
+            2 => DType::U16,
+            4 => DType::U32,
+            _ => DType::U64,
+        });
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let mut dispatches = Dispatches::new(gpu);
         let mut add = |entry, n: u64, base: u64, binding| {
