@@ -136,6 +136,8 @@ struct Launch<'a> {
     qtype: QType,
     /// Elements per invocation (grid size).
     per: u64,
+    /// The one channel's row of the table, for the `_tensor` entry points.
+    tensor: [f32; 4],
 }
 
 impl Launch<'_> {
@@ -165,7 +167,8 @@ impl Launch<'_> {
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
             let (x, y) = crate::cast::grid(n.div_ceil(self.per).div_ceil(256), max_dim);
-            let params: [u32; 12] = [
+            let t = self.tensor.map(f32::to_bits);
+            let params: [u32; 16] = [
                 n as u32,
                 (start - sc * si.chunk_elems) as u32,
                 (start - dc.saturating_mul(dst_chunk).min(start)) as u32,
@@ -178,6 +181,10 @@ impl Launch<'_> {
                 (self.qtype == QType::I8) as u32,
                 0,
                 0,
+                t[0],
+                t[1],
+                t[2],
+                t[3],
             ];
             let mut bindings = vec![(0, self.src.binding(sc))];
             bindings.extend(
@@ -247,6 +254,7 @@ impl Tensor {
                 channels,
                 qtype: QType::I8,
                 per: 64,
+                tensor: [0.0; 4],
             }
             .run(x.gpu())?;
         }
@@ -314,7 +322,11 @@ impl Tensor {
         let codes = Tensor::alloc(gpu, spec.qtype.dtype(), self.shape())?;
         if !x.is_empty() {
             Launch {
-                entry: "quantize",
+                entry: if channels == 1 {
+                    "quantize_tensor"
+                } else {
+                    "quantize"
+                },
                 src: &x,
                 extra: vec![(3, &table)],
                 dst: Some(&codes),
@@ -322,6 +334,7 @@ impl Tensor {
                 channels,
                 qtype: spec.qtype,
                 per: 4,
+                tensor: channel_row(scale[0], zero_point[0]),
             }
             .run(gpu)?;
         }
@@ -334,12 +347,17 @@ impl Tensor {
     }
 }
 
-/// The per-channel parameter table the kernels read: (scale, 1/scale, zero point, 0).
+/// One channel's row of the parameter table: (scale, 1/scale, zero point, 0).
+fn channel_row(scale: f32, zero_point: i32) -> [f32; 4] {
+    [scale, 1.0 / scale, zero_point as f32, 0.0]
+}
+
+/// The per-channel parameter table the kernels read, a [`channel_row`] per channel.
 fn channel_table(gpu: &Gpu, scale: &[f32], zp: &[i32]) -> Result<wgpu::Buffer> {
     let rows: Vec<[f32; 4]> = scale
         .iter()
         .zip(zp)
-        .map(|(&s, &z)| [s, 1.0 / s, z as f32, 0.0])
+        .map(|(&s, &z)| channel_row(s, z))
         .collect();
     let bytes: &[u8] = bytemuck::cast_slice(&rows);
     let limit = gpu.shared.info.limits.max_storage_buffer_binding_size;
@@ -376,7 +394,11 @@ impl QTensor {
                 QType::U8
             };
             Launch {
-                entry: "dequantize",
+                entry: if channels == 1 {
+                    "dequantize_tensor"
+                } else {
+                    "dequantize"
+                },
                 src: q,
                 extra: vec![(3, &table)],
                 dst: Some(&out),
@@ -384,6 +406,7 @@ impl QTensor {
                 channels,
                 qtype,
                 per: 1,
+                tensor: channel_row(self.scale[0], self.zero_point[0]),
             }
             .run(gpu)?;
         }
