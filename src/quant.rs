@@ -136,8 +136,9 @@ struct Launch<'a> {
     qtype: QType,
     /// Elements per invocation (grid size).
     per: u64,
-    /// The one channel's row of the table, for the `_tensor` entry points.
-    tensor: [f32; 4],
+    /// With one channel, its row of the table: the `_tensor` variant of `entry` then reads it
+    /// from the parameters instead of the table.
+    tensor: Option<[f32; 4]>,
 }
 
 impl Launch<'_> {
@@ -150,7 +151,12 @@ impl Launch<'_> {
                 include_str!("../shaders/quant.wgsl"),
             )
         });
-        let pipeline = kernels.pipeline(device, self.entry, None);
+        let entry = match (self.entry, self.tensor.is_some()) {
+            ("quantize", true) => "quantize_tensor",
+            ("dequantize", true) => "dequantize_tensor",
+            (entry, _) => entry,
+        };
+        let pipeline = kernels.pipeline(device, entry, None);
         let _in_use = self.src.lock_for_gpu()?;
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let si = &self.src.inner;
@@ -167,7 +173,7 @@ impl Launch<'_> {
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
             let (x, y) = crate::cast::grid(n.div_ceil(self.per).div_ceil(256), max_dim);
-            let t = self.tensor.map(f32::to_bits);
+            let t = self.tensor.unwrap_or_default().map(f32::to_bits);
             let params: [u32; 16] = [
                 n as u32,
                 (start - sc * si.chunk_elems) as u32,
@@ -254,7 +260,7 @@ impl Tensor {
                 channels,
                 qtype: QType::I8,
                 per: 64,
-                tensor: [0.0; 4],
+                tensor: None,
             }
             .run(x.gpu())?;
         }
@@ -322,11 +328,7 @@ impl Tensor {
         let codes = Tensor::alloc(gpu, spec.qtype.dtype(), self.shape())?;
         if !x.is_empty() {
             Launch {
-                entry: if channels == 1 {
-                    "quantize_tensor"
-                } else {
-                    "quantize"
-                },
+                entry: "quantize",
                 src: &x,
                 extra: vec![(3, &table)],
                 dst: Some(&codes),
@@ -334,7 +336,7 @@ impl Tensor {
                 channels,
                 qtype: spec.qtype,
                 per: 4,
-                tensor: channel_row(scale[0], zero_point[0]),
+                tensor: one_channel(&scale, &zero_point),
             }
             .run(gpu)?;
         }
@@ -350,6 +352,15 @@ impl Tensor {
 /// One channel's row of the parameter table: (scale, 1/scale, zero point, 0).
 fn channel_row(scale: f32, zero_point: i32) -> [f32; 4] {
     [scale, 1.0 / scale, zero_point as f32, 0.0]
+}
+
+/// The row of a single channel's parameters, for the kernels' `_tensor` variants; `None` for
+/// several channels.
+fn one_channel(scale: &[f32], zp: &[i32]) -> Option<[f32; 4]> {
+    match (scale, zp) {
+        ([s], [z]) => Some(channel_row(*s, *z)),
+        _ => None,
+    }
 }
 
 /// The per-channel parameter table the kernels read, a [`channel_row`] per channel.
@@ -394,11 +405,7 @@ impl QTensor {
                 QType::U8
             };
             Launch {
-                entry: if channels == 1 {
-                    "dequantize_tensor"
-                } else {
-                    "dequantize"
-                },
+                entry: "dequantize",
                 src: q,
                 extra: vec![(3, &table)],
                 dst: Some(&out),
@@ -406,7 +413,7 @@ impl QTensor {
                 channels,
                 qtype,
                 per: 1,
-                tensor: channel_row(self.scale[0], self.zero_point[0]),
+                tensor: one_channel(&self.scale, &self.zero_point),
             }
             .run(gpu)?;
         }
