@@ -474,6 +474,7 @@ impl Gpu {
             usage,
             mapped_at_creation: false,
         };
+        self.shared.pool.count_created();
         if cfg!(target_arch = "wasm32") {
             // Scopes resolve asynchronously on the web; errors reach the uncaptured handler.
             return Ok(self.shared.device.create_buffer(&desc));

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{Error, Gpu, Result};
 
@@ -13,6 +14,8 @@ pub(crate) struct Pool {
     cap_bytes: u64,
     /// Optional cap on live tensor bytes.
     budget: Option<u64>,
+    /// Buffers created on the device, for [`MemoryInfo::num_created`].
+    created: AtomicU64,
     /// Size classes never exceed this (the device's per-buffer limit).
     max_class: u64,
 }
@@ -42,6 +45,9 @@ pub struct MemoryInfo {
     pub num_bytes: u64,
     /// Idle device bytes kept in the pool for reuse.
     pub pooled_bytes: u64,
+    /// Device buffers created since the [`Gpu`] opened: each is a fresh allocation (page faults
+    /// on a CPU adapter) the pool could not serve. It stays flat in a steady loop.
+    pub num_created: u64,
 }
 
 impl Pool {
@@ -50,6 +56,7 @@ impl Pool {
             state: Mutex::new(State::default()),
             cap_bytes,
             budget,
+            created: AtomicU64::new(0),
             max_class,
         }
     }
@@ -206,12 +213,18 @@ impl Pool {
         }
     }
 
+    /// Counts one buffer created on the device.
+    pub fn count_created(&self) {
+        self.created.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn memory(&self) -> MemoryInfo {
         let s = self.lock();
         MemoryInfo {
             num_tensors: s.live_tensors,
             num_bytes: s.live_bytes,
             pooled_bytes: s.pooled_bytes,
+            num_created: self.created.load(Ordering::Relaxed),
         }
     }
 }

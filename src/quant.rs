@@ -3,8 +3,6 @@
 //!
 //! The formulas and error bounds are documented on [`QuantSpec`].
 
-use wgpu::util::DeviceExt;
-
 use crate::kernels::{Dispatches, Kernels};
 use crate::sync::block_on;
 use crate::{DType, Error, Gpu, Result, Tensor};
@@ -340,6 +338,7 @@ impl Tensor {
             }
             .run(gpu)?;
         }
+        gpu.shared.pool.give(table);
         Ok(QTensor {
             codes,
             scale,
@@ -363,7 +362,9 @@ fn one_channel(scale: &[f32], zp: &[i32]) -> Option<[f32; 4]> {
     }
 }
 
-/// The per-channel parameter table the kernels read, a [`channel_row`] per channel.
+/// The per-channel parameter table the kernels read, a [`channel_row`] per channel, in a pooled
+/// buffer filled with `queue.write_buffer`. Give it back to the pool once the launch that reads
+/// it is submitted: the queue orders any later write to it after that submission.
 fn channel_table(gpu: &Gpu, scale: &[f32], zp: &[i32]) -> Result<wgpu::Buffer> {
     let rows: Vec<[f32; 4]> = scale
         .iter()
@@ -380,14 +381,16 @@ fn channel_table(gpu: &Gpu, scale: &[f32], zp: &[i32]) -> Result<wgpu::Buffer> {
             max: limit,
         });
     }
-    Ok(gpu
-        .shared
-        .device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("tensorbridge quant channels"),
-            contents: bytes,
-            usage: wgpu::BufferUsages::STORAGE,
-        }))
+    let pool = &gpu.shared.pool;
+    let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+    let table = pool.take(
+        gpu,
+        "tensorbridge quant channels",
+        pool.class(bytes.len() as u64),
+        usage,
+    )?;
+    gpu.shared.queue.write_buffer(&table, 0, bytes);
+    Ok(table)
 }
 
 impl QTensor {
@@ -417,6 +420,7 @@ impl QTensor {
             }
             .run(gpu)?;
         }
+        gpu.shared.pool.give(table);
         Ok(out)
     }
 

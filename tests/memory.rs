@@ -130,3 +130,38 @@ fn a_full_pool_frees_its_oldest_idle_buffers() {
         assert_eq!(next.to_array::<f32>().unwrap(), big.into_dyn(), "{name}");
     }
 }
+
+// Principle 2 counted rather than inferred from RSS: once a loop has run, running it again
+// creates no device buffers. The loop covers upload, cast, readback and per-channel
+// quantization, whose parameter table comes from the pool too.
+#[test]
+fn a_steady_loop_creates_no_buffers() {
+    use tensorbridge::{DType, QuantSpec};
+    for (name, gpu) in common::gpus() {
+        let x =
+            ndarray::Array2::from_shape_fn((48, 100), |(i, j)| (i * 100 + j) as f32 * 0.37 - 900.0);
+        let spec = QuantSpec {
+            axis: Some(0),
+            ..QuantSpec::int8()
+        };
+        let step = || {
+            let t = gpu.upload(&x).unwrap();
+            let half = t.cast(DType::F16).unwrap();
+            let q = t.quantize(&spec).unwrap();
+            let back = q.dequantize().unwrap().to_array::<f32>().unwrap();
+            assert_eq!(back.shape(), x.shape(), "{name}");
+            half.to_array_as::<f32>().unwrap()
+        };
+        let first = step();
+        let created = gpu.memory().num_created;
+        assert!(created > 0, "{name}: {:?}", gpu.memory());
+        for _ in 0..5 {
+            assert_eq!(step(), first, "{name}");
+        }
+        assert_eq!(
+            gpu.memory().num_created,
+            created,
+            "{name}: a repeated step allocated"
+        );
+    }
+}

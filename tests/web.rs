@@ -350,3 +350,25 @@ async fn js_api_type_errors_say_what_is_wrong() {
     assert!(e.is_instance_of::<js_sys::Error>());
     assert!(t.cast("int8".into()).is_err());
 }
+
+#[wasm_bindgen_test]
+async fn js_api_steady_loop_creates_no_buffers() {
+    let g = JsGpu::create().await.unwrap();
+    let created = |g: &JsGpu| num(&g.memory().unwrap().into(), "numBuffersCreated");
+    let values: Vec<f32> = (0..1000).map(|i| i as f32 * 0.25).collect();
+    let bytes: Vec<u8> = bytemuck::cast_slice(&values).to_vec();
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let shape: JsValue = js_sys::Array::of1(&1000.into()).into();
+        let mut t = g
+            .tensor(typed("Float32Array", &bytes), shape, None)
+            .unwrap();
+        let back = data(&t).await.unwrap();
+        assert_eq!(bytes_of_typed(&back), bytes);
+        t.dispose();
+        counts.push(created(&g));
+    }
+    assert!(counts[0] > 0.0, "{counts:?}");
+    assert_eq!(counts[1], counts[0], "{counts:?}");
+    assert_eq!(counts[2], counts[0], "{counts:?}");
+}

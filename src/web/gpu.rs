@@ -28,7 +28,7 @@ export interface GpuInfo {
   nativeCasts: string[];
 }
 /** `Gpu.memory()`, like `tf.memory()`. */
-export interface MemoryInfo { numTensors: number; numBytes: number; numBytesPooled: number }
+export interface MemoryInfo { numTensors: number; numBytes: number; numBytesPooled: number; numBuffersCreated: number }
 "#;
 
 /// A WebGPU device (JS class `Gpu`). Create one with `await Gpu.create()`.
@@ -135,8 +135,9 @@ impl JsGpu {
         Ok(JsTensor::new(tensor))
     }
 
-    /// `{ numTensors, numBytes, numBytesPooled }`, like `tf.memory()`: tensors alive (not yet
-    /// disposed), the device bytes they hold, and idle device bytes kept for reuse.
+    /// `{ numTensors, numBytes, numBytesPooled, numBuffersCreated }`, like `tf.memory()`: tensors
+    /// alive (not yet disposed), the device bytes they hold, idle device bytes kept for reuse, and
+    /// the device buffers created so far (flat in a steady loop).
     #[wasm_bindgen(unchecked_return_type = "MemoryInfo")]
     pub fn memory(&self) -> Result<Object, JsValue> {
         let m = self.gpu.memory();
@@ -144,6 +145,7 @@ impl JsGpu {
             ("numTensors", (m.num_tensors as f64).into()),
             ("numBytes", (m.num_bytes as f64).into()),
             ("numBytesPooled", (m.pooled_bytes as f64).into()),
+            ("numBuffersCreated", (m.num_created as f64).into()),
         ])
     }
 
