@@ -1,4 +1,5 @@
-// Reductions for Tensor::min/max/sum/mean/histogram. Three entry points:
+// Reductions for Tensor::min/max/sum/mean/histogram. Three kernels, each as a pair of entry
+// points (see `extremes_units` below for the split):
 //
 // * `extremes`: over the raw packed words of any dtype: min and max as order-preserving 64-bit
 //   keys (exact for every dtype, f64 included, with no f64 hardware), a NaN count, and for
@@ -39,6 +40,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
 @group(0) @binding(2) var<uniform> p: Params;
 @group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>>;
+// The same tensor as `src`, read in 16-byte units by the `_units` entry points.
+@group(0) @binding(4) var<storage, read> units: array<vec4<u32>>;
 
 var<workgroup> s_min: array<vec2<u32>, WG>;
 var<workgroup> s_max: array<vec2<u32>, WG>;
@@ -164,43 +167,77 @@ fn stride(groups: u32) -> u32 {
     return groups * WG;
 }
 
-@compute @workgroup_size(256)
-fn extremes(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-    var mn = vec2<u32>(0xffffffffu, 0xffffffffu);
-    var mx = vec2<u32>(0u, 0u);
-    var sum = vec2<u32>(0u, 0u);
-    var nans = 0u;
+// The contiguous run [x, y) of the p.n units that invocation `g` of `groups` workgroups reads.
+// llvmpipe runs each SIMD batch of invocations through its whole loop before the next batch, so
+// a grid-stride loop there reads 128 bytes every stride (4 MiB apart at 1024 workgroups):
+// 64M f32 took 270 ms that way.
+fn run_of(g: u32, groups: u32) -> vec2<u32> {
+    let per = (p.n + stride(groups) - 1u) / stride(groups);
+    let begin = min(g * per, p.n);
+    return vec2<u32>(begin, min(begin + per, p.n));
+}
+
+// Element e of a 16-byte unit, as (lo, hi) bits.
+fn unit_elem(u: vec4<u32>, e: u32) -> vec2<u32> {
+    if (BITS == 64u) {
+        return vec2<u32>(u[2u * e], u[2u * e + 1u]);
+    }
+    if (BITS == 32u) {
+        return vec2<u32>(u[e], 0u);
+    }
+    let per = 32u / min(BITS, 32u);
+    return vec2<u32>((u[e / per] >> ((e % per) * BITS)) & ALL, 0u);
+}
+
+// What `extremes` gathers per invocation.
+struct Acc {
+    mn: vec2<u32>,
+    mx: vec2<u32>,
+    sum: vec2<u32>,
+    nans: u32,
     // Floats of at most 32 bits: the compensated sum of the non-NaN elements, in the same pass.
-    var fs = 0.0;
-    var fc = 0.0;
-    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
-        let v = load_bits(p.base + i);
-        if (is_nan(v)) {
-            nans += 1u;
-            continue;
-        }
+    fs: f32,
+    fc: f32,
+}
+
+fn acc_new() -> Acc {
+    return Acc(vec2<u32>(0xffffffffu, 0xffffffffu), vec2<u32>(0u, 0u), vec2<u32>(0u, 0u), 0u, 0.0, 0.0);
+}
+
+// Adds one element's raw bits to `acc`.
+fn visit(acc: ptr<function, Acc>, v: vec2<u32>) {
+    var a = *acc;
+    if (is_nan(v)) {
+        a.nans += 1u;
+    } else {
         if (KIND == 3u && BITS <= 32u) {
+            var fs = a.fs;
+            var fc = a.fc;
             kahan(&fs, &fc, to_f32(v));
+            a.fs = fs;
+            a.fc = fc;
         }
         let k = key_of(v);
-        if (lt64(k, mn)) {
-            mn = k;
+        if (lt64(k, a.mn)) {
+            a.mn = k;
         }
-        if (lt64(mx, k)) {
-            mx = k;
+        if (lt64(a.mx, k)) {
+            a.mx = k;
         }
-        sum = add64(sum, widen(v));
+        if (KIND != 3u) {
+            a.sum = add64(a.sum, widen(v));
+        }
     }
-    s_min[li] = mn;
-    s_max[li] = mx;
-    s_sum[li] = sum;
-    s_nan[li] = nans;
-    s_f[li] = fs;
+    *acc = a;
+}
+
+// Combines the workgroup's accumulators and writes its 8-word partial.
+fn extremes_partial(a: Acc, li: u32, wid: u32) {
+    s_min[li] = a.mn;
+    s_max[li] = a.mx;
+    s_sum[li] = a.sum;
+    s_nan[li] = a.nans;
+    s_f[li] = a.fs;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half /= 2u) {
         if (li < half) {
@@ -217,7 +254,7 @@ fn extremes(
         workgroupBarrier();
     }
     if (li == 0u) {
-        let o = (p.out_base + wid.x) * 8u;
+        let o = (p.out_base + wid) * 8u;
         partials[o] = s_min[0].x;
         partials[o + 1u] = s_min[0].y;
         partials[o + 2u] = s_max[0].x;
@@ -226,6 +263,57 @@ fn extremes(
         partials[o + 5u] = s_sum[0].y;
         partials[o + 6u] = s_nan[0];
         partials[o + 7u] = bitcast<u32>(s_f[0]);
+    }
+}
+
+// The `_units` entry points read whole 16-byte units (p.n counts units, from the start of the
+// binding); the plain ones read elements one by one from p.base and cover what is left after
+// the last whole unit. On CPU adapters each storage load costs about the same whatever its
+// width, so a unit costs about what one element did.
+@compute @workgroup_size(256)
+fn extremes(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    var a = acc_new();
+    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+        visit(&a, load_bits(p.base + i));
+    }
+    extremes_partial(a, li, wid.x);
+}
+
+@compute @workgroup_size(256)
+fn extremes_units(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    var a = acc_new();
+    let r = run_of(gid.x, nwg.x);
+    for (var i = r.x; i < r.y; i++) {
+        let u = units[i];
+        for (var e = 0u; e < 128u / BITS; e++) {
+            visit(&a, unit_elem(u, e));
+        }
+    }
+    extremes_partial(a, li, wid.x);
+}
+
+// Combines the workgroup's compensated sums and writes its partial.
+fn sum_partial(s: f32, li: u32, wid: u32) {
+    s_f[li] = s;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+        if (li < half) {
+            s_f[li] += s_f[li + half];
+        }
+        workgroupBarrier();
+    }
+    if (li == 0u) {
+        partials[p.out_base + wid] = bitcast<u32>(s_f[0]);
     }
 }
 
@@ -241,16 +329,58 @@ fn sum_f32(
     for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
         kahan(&s, &c, bitcast<f32>(src[p.base + i]));
     }
-    s_f[li] = s;
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-        if (li < half) {
-            s_f[li] += s_f[li + half];
-        }
-        workgroupBarrier();
+    sum_partial(s, li, wid.x);
+}
+
+@compute @workgroup_size(256)
+fn sum_f32_units(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    var s = 0.0;
+    var c = 0.0;
+    let r = run_of(gid.x, nwg.x);
+    for (var i = r.x; i < r.y; i++) {
+        let u = bitcast<vec4<f32>>(units[i]);
+        kahan(&s, &c, u.x);
+        kahan(&s, &c, u.y);
+        kahan(&s, &c, u.z);
+        kahan(&s, &c, u.w);
     }
-    if (li == 0u) {
-        partials[p.out_base + wid.x] = bitcast<u32>(s_f[0]);
+    sum_partial(s, li, wid.x);
+}
+
+// Clears the workgroup's bins (when they fit in workgroup memory).
+fn hist_begin(li: u32) {
+    for (var b = li; b < min(p.bins, 1024u); b += WG) {
+        atomicStore(&s_hist[b], 0u);
+    }
+    workgroupBarrier();
+}
+
+// Counts x in its bin. NaN fails both comparisons; values outside [lo, hi] are not counted.
+// With more bins than fit in workgroup memory, counts go straight to the global histogram.
+fn hist_count(x: f32) {
+    if (x >= p.lo && x <= p.hi) {
+        let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
+        if (p.bins <= 1024u) {
+            atomicAdd(&s_hist[b], 1u);
+        } else {
+            atomicAdd(&hist[b], 1u);
+        }
+    }
+}
+
+// Adds the workgroup's bins to the global histogram.
+fn hist_end(li: u32) {
+    workgroupBarrier();
+    for (var b = li; b < p.bins && p.bins <= 1024u; b += WG) {
+        let v = atomicLoad(&s_hist[b]);
+        if (v != 0u) {
+            atomicAdd(&hist[b], v);
+        }
     }
 }
 
@@ -260,30 +390,27 @@ fn histogram(
     @builtin(local_invocation_index) li: u32,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    for (var b = li; b < min(p.bins, 1024u); b += WG) {
-        atomicStore(&s_hist[b], 0u);
-    }
-    workgroupBarrier();
-    // More bins than fit in workgroup memory: count straight into the global histogram.
-    let local = p.bins <= 1024u;
-    let scale = p.scale;
+    hist_begin(li);
     for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
-        let x = bitcast<f32>(src[p.base + i]);
-        // NaN fails both comparisons; values outside [lo, hi] are not counted.
-        if (x >= p.lo && x <= p.hi) {
-            let b = min(u32((x - p.lo) * scale), p.bins - 1u);
-            if (local) {
-                atomicAdd(&s_hist[b], 1u);
-            } else {
-                atomicAdd(&hist[b], 1u);
-            }
-        }
+        hist_count(bitcast<f32>(src[p.base + i]));
     }
-    workgroupBarrier();
-    for (var b = li; b < p.bins && local; b += WG) {
-        let v = atomicLoad(&s_hist[b]);
-        if (v != 0u) {
-            atomicAdd(&hist[b], v);
-        }
+    hist_end(li);
+}
+
+@compute @workgroup_size(256)
+fn histogram_units(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    hist_begin(li);
+    let r = run_of(gid.x, nwg.x);
+    for (var i = r.x; i < r.y; i++) {
+        let u = bitcast<vec4<f32>>(units[i]);
+        hist_count(u.x);
+        hist_count(u.y);
+        hist_count(u.z);
+        hist_count(u.w);
     }
+    hist_end(li);
 }

@@ -212,3 +212,67 @@ fn histograms_match_the_reference() {
         assert!(one.histogram(3, Some((2.0, 1.0))).is_err());
     }
 }
+
+// The kernels read whole 16-byte units, then the few elements after the last one in a second
+// dispatch. Every length up to a few units (and two longer ones), forwards and backwards so the
+// extremes land in either part, must give the reference exactly; a NaN in the last place must
+// be seen.
+#[test]
+fn every_length_splits_into_units_and_a_tail() {
+    for (name, gpu) in gpus() {
+        for d in DType::ALL {
+            let mut rng = Rng(d as u64 + 100);
+            let all: Vec<u64> = (0..4099)
+                .map(|_| common::valid_bits(d, rng.next()))
+                .filter(|&b| !value(d, b).is_nan())
+                .collect();
+            for len in (1..=35).chain([1000, 4099]) {
+                let mut bits = all[..len.min(all.len())].to_vec();
+                for pass in 0..2 {
+                    let s = upload(&gpu, d, &bits).summary().unwrap();
+                    let (mn, mx, sum) = reference(d, &bits);
+                    let at = format!("{name} {d} length {} pass {pass}", bits.len());
+                    assert!(same(s.min, mn), "{at}: min {:?} vs {mn:?}", s.min);
+                    assert!(same(s.max, mx), "{at}: max {:?} vs {mx:?}", s.max);
+                    if let Some(sum) = sum {
+                        assert_eq!(s.sum, sum, "{at}");
+                    }
+                    assert_eq!((s.count, s.nan_count), (bits.len(), 0), "{at}");
+                    bits.reverse();
+                }
+                if d.kind() == Kind::Float {
+                    bits.push(cast_bits(DType::F64, d, f64::NAN.to_bits()));
+                    let s = upload(&gpu, d, &bits).summary().unwrap();
+                    assert_eq!(s.nan_count, 1, "{name} {d} length {}", bits.len());
+                    assert!(s.max.as_f64().is_nan(), "{name} {d} length {}", bits.len());
+                }
+            }
+        }
+    }
+}
+
+// Tensors packed into one buffer by `upload_many` are bound at an offset: their statistics
+// match those of the same arrays uploaded alone.
+#[test]
+fn packed_tensors_reduce_like_single_ones() {
+    for (name, gpu) in gpus() {
+        let arrays: Vec<ndarray::Array1<f32>> = [5usize, 37, 1001]
+            .iter()
+            .map(|&n| ndarray::Array1::from_shape_fn(n, |i| ((i * 7919) % 1013) as f32 - 500.25))
+            .collect();
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        for (packed, a) in gpu.upload_many(&views).unwrap().iter().zip(&arrays) {
+            let alone = gpu.upload(a).unwrap();
+            assert_eq!(
+                packed.summary().unwrap(),
+                alone.summary().unwrap(),
+                "{name}"
+            );
+            assert_eq!(
+                packed.histogram(7, None).unwrap(),
+                alone.histogram(7, None).unwrap(),
+                "{name}"
+            );
+        }
+    }
+}
