@@ -170,7 +170,16 @@ impl Launch<'_> {
                 .min((sc + 1) * si.chunk_elems)
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
-            let (x, y) = crate::cast::grid(n.div_ceil(self.per).div_ceil(256), max_dim);
+            let invocations = match entry {
+                // A column of `per` rows per invocation, for every column of the rows touched.
+                "channel_extremes_strided" => {
+                    let row = self.inner as u64 * self.channels as u64;
+                    let rows = (start as u64 + n - 1) / row - start as u64 / row + 1;
+                    row * rows.div_ceil(self.per)
+                }
+                _ => n.div_ceil(self.per),
+            };
+            let (x, y) = crate::cast::grid(invocations.div_ceil(256), max_dim);
             let t = self.tensor.unwrap_or_default().map(f32::to_bits);
             let params: [u32; 16] = [
                 n as u32,
@@ -249,8 +258,14 @@ impl Tensor {
             });
         }
         if !x.is_empty() {
+            // Channels of fewer elements than a run (`per`) would flush at every channel change.
+            let entry = if (inner as u64) < 64 && channels > 1 {
+                "channel_extremes_strided"
+            } else {
+                "channel_extremes"
+            };
             Launch {
-                entry: "channel_extremes",
+                entry,
                 src: &x,
                 extra: vec![(2, &keys.buffers()[0])],
                 dst: None,

@@ -216,3 +216,34 @@ fn other_dtypes_and_bad_specs() {
     let empty = gpu.upload(&ndarray::Array1::<f32>::zeros(0)).unwrap();
     assert!(empty.quantize(&QuantSpec::int8()).unwrap().codes.is_empty());
 }
+
+// Per-channel min and max along an axis whose channels are not contiguous (the last axis, or one
+// with a short inner stride) read a column of rows per invocation: the extremes must be found
+// in every row, whichever invocation and chunk it falls to.
+#[test]
+fn channel_extremes_are_found_in_every_row() {
+    for (name, gpu) in gpus() {
+        for shape in [vec![150, 5], vec![70, 3, 4]] {
+            let rows = shape[0];
+            let channels = shape[1];
+            for t in 0..rows {
+                let mut x = ArrayD::<f32>::zeros(IxDyn(&shape));
+                for (idx, v) in x.indexed_iter_mut() {
+                    let (r, c) = (idx[0], idx[1]);
+                    if r == t {
+                        *v = 1000.0 + c as f32;
+                    } else if r == (t * 7 + 3) % rows {
+                        *v = -1000.0 - c as f32;
+                    } else {
+                        *v = (r % 5) as f32 - 2.0;
+                    }
+                }
+                let got = gpu.upload(&x).unwrap().channel_min_max(Some(1)).unwrap();
+                let want: Vec<(f32, f32)> = (0..channels)
+                    .map(|c| (-1000.0 - c as f32, 1000.0 + c as f32))
+                    .collect();
+                assert_eq!(got, want, "{name} {shape:?} extremes in row {t}");
+            }
+        }
+    }
+}
