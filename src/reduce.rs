@@ -98,6 +98,17 @@ const MAX_GROUPS_CPU: u64 = 64;
 /// Units (or elements) an invocation handles at least, before more workgroups are used.
 const PER_INVOCATION: u64 = 8;
 
+/// The combined partials of the `extremes` kernel: order-preserving keys of the smallest and
+/// largest non-NaN elements (min above max when there are none), the wrapping integer sum, the
+/// NaN count and the float sum of the non-NaN elements.
+struct Extremes {
+    min_key: u64,
+    max_key: u64,
+    sum: u64,
+    nans: usize,
+    fsum: f64,
+}
+
 /// Histogram parameters for [`Tensor::dispatch`].
 struct Bins {
     count: u32,
@@ -199,6 +210,43 @@ impl Tensor {
         self.cast(DType::F32)
     }
 
+    /// The `extremes` pass, its per-workgroup partials combined.
+    async fn extremes(&self) -> Result<Extremes> {
+        let parts = self.dispatch("extremes", 8, None)?.read::<u32>().await?;
+        let mut e = Extremes {
+            min_key: u64::MAX,
+            max_key: 0,
+            sum: 0,
+            nans: 0,
+            fsum: 0.0,
+        };
+        for p in parts.as_slice().expect("standard layout").chunks(8) {
+            let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
+            e.min_key = e.min_key.min(w(0));
+            e.max_key = e.max_key.max(w(2));
+            e.sum = e.sum.wrapping_add(w(4));
+            e.nans += p[6] as usize;
+            e.fsum += f32::from_bits(p[7]) as f64;
+        }
+        Ok(e)
+    }
+
+    /// The smallest and largest elements that are not NaN (`None` when there are none), in one
+    /// pass of the `extremes` kernel.
+    pub(crate) async fn min_max_skipping_nan(&self) -> Result<Option<(Scalar, Scalar)>> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let e = self.extremes().await?;
+        let d = self.dtype();
+        Ok((e.min_key <= e.max_key).then(|| {
+            (
+                scalar(d, from_key(d, e.min_key)),
+                scalar(d, from_key(d, e.max_key)),
+            )
+        }))
+    }
+
     /// Min, max, sum, mean and NaN count, computed on the device (without blocking).
     pub async fn summary_async(&self) -> Result<Summary> {
         if self.is_empty() {
@@ -206,18 +254,14 @@ impl Tensor {
                 what: "min/max/summary",
             });
         }
-        let parts = self.dispatch("extremes", 8, None)?.read::<u32>().await?;
+        let Extremes {
+            min_key: mn,
+            max_key: mx,
+            sum,
+            nans,
+            fsum,
+        } = self.extremes().await?;
         let d = self.dtype();
-        let (mut mn, mut mx, mut sum, mut nans) = (u64::MAX, 0u64, 0u64, 0usize);
-        let mut fsum = 0.0f64;
-        for p in parts.as_slice().expect("standard layout").chunks(8) {
-            let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
-            mn = mn.min(w(0));
-            mx = mx.max(w(2));
-            sum = sum.wrapping_add(w(4));
-            nans += p[6] as usize;
-            fsum += f32::from_bits(p[7]) as f64;
-        }
         let count = self.len();
         let (min, max, sum) = if d.kind() == Kind::Float {
             // f16, bf16 and f32 were summed in the same pass; f64 is rounded to f32 first.
