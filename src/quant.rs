@@ -121,6 +121,14 @@ pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, 
     (scale, zp)
 }
 
+/// The entry point of `entry` over whole 16-byte units.
+fn units_entry(entry: &'static str) -> &'static str {
+    match entry {
+        "quantize_tensor" => "quantize_tensor_units",
+        _ => "dequantize_tensor_units",
+    }
+}
+
 /// One kernel launch over the element range of a source and a destination tensor, split at both
 /// tensors' chunk boundaries.
 struct Launch<'a> {
@@ -154,7 +162,6 @@ impl Launch<'_> {
             ("dequantize", true) => "dequantize_tensor",
             (entry, _) => entry,
         };
-        let pipeline = kernels.pipeline(device, entry, None);
         let _in_use = self.src.lock_for_gpu()?;
         let max_dim = gpu.shared.info.limits.max_compute_workgroups_per_dimension as u64;
         let si = &self.src.inner;
@@ -170,45 +177,64 @@ impl Launch<'_> {
                 .min((sc + 1) * si.chunk_elems)
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
-            let invocations = match entry {
+            // One-channel quantize and dequantize: whole groups of 16 elements in 16-byte units,
+            // then the rest element by element.
+            let units = match (entry, self.tensor.is_some()) {
+                ("quantize_tensor" | "dequantize_tensor", true) => n / 16 * 16,
+                _ => 0,
+            };
+            let unit_part = (units > 0).then(|| (units_entry(entry), 0, units, units / 16));
+            let rest = n - units;
+            let rest_invocations = match entry {
                 // A column of `per` rows per invocation, for every column of the rows touched.
                 "channel_extremes_strided" => {
                     let row = self.inner as u64 * self.channels as u64;
-                    let rows = (start as u64 + n - 1) / row - start as u64 / row + 1;
+                    let first = start as u64 + units;
+                    let rows = (first + rest - 1) / row - first / row + 1;
                     row * rows.div_ceil(self.per)
                 }
-                _ => n.div_ceil(self.per),
+                _ => rest.div_ceil(self.per),
             };
-            let (x, y) = crate::cast::grid(invocations.div_ceil(256), max_dim);
-            let t = self.tensor.unwrap_or_default().map(f32::to_bits);
-            let params: [u32; 16] = [
-                n as u32,
-                (start - sc * si.chunk_elems) as u32,
-                (start - dc.saturating_mul(dst_chunk).min(start)) as u32,
-                start as u32,
-                self.inner,
-                self.channels,
-                qmin as u32,
-                qmax as u32,
-                x * 256,
-                (self.qtype == QType::I8) as u32,
-                0,
-                0,
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-            ];
-            let mut bindings = vec![(0, self.src.binding(sc))];
-            bindings.extend(
-                self.extra
-                    .iter()
-                    .map(|&(binding, buffer)| (binding, buffer.as_entire_binding())),
-            );
-            if let Some(d) = self.dst {
-                bindings.push((4, d.binding(dc)));
+            let rest_part = (rest > 0).then_some((entry, units, rest, rest_invocations));
+            for (entry, skip, count, invocations) in unit_part.into_iter().chain(rest_part) {
+                let (x, y) = crate::cast::grid(invocations.div_ceil(256), max_dim);
+                let t = self.tensor.unwrap_or_default().map(f32::to_bits);
+                let skip = skip as usize;
+                let params: [u32; 16] = [
+                    count as u32,
+                    (start + skip - sc * si.chunk_elems) as u32,
+                    (start + skip - dc.saturating_mul(dst_chunk).min(start)) as u32,
+                    (start + skip) as u32,
+                    self.inner,
+                    self.channels,
+                    qmin as u32,
+                    qmax as u32,
+                    x * 256,
+                    (self.qtype == QType::I8) as u32,
+                    0,
+                    0,
+                    t[0],
+                    t[1],
+                    t[2],
+                    t[3],
+                ];
+                // The unit kernels bind source and destination as 16-byte units and read no
+                // table.
+                let unit = entry.ends_with("_units");
+                let (src_binding, dst_binding) = if unit { (5, 6) } else { (0, 4) };
+                let mut bindings = vec![(src_binding, self.src.binding(sc))];
+                bindings.extend(
+                    self.extra
+                        .iter()
+                        .filter(|_| !unit)
+                        .map(|&(binding, buffer)| (binding, buffer.as_entire_binding())),
+                );
+                if let Some(d) = self.dst {
+                    bindings.push((dst_binding, d.binding(dc)));
+                }
+                let pipeline = kernels.pipeline(device, entry, None);
+                dispatches.add(&pipeline, (1, &params), &bindings, (x, y))?;
             }
-            dispatches.add(&pipeline, (1, &params), &bindings, (x, y))?;
             start = end;
         }
         dispatches.submit();
