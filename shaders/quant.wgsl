@@ -194,20 +194,50 @@ fn dequantize_tensor(@builtin(global_invocation_id) g: vec3<u32>) {
     dequantize_one(invocation(g), true);
 }
 
-// The one-channel kernels over whole groups of 16 elements (p.n a multiple of 16, both bases
-// multiples of 16): 16-byte loads and stores instead of 4- and 1-byte ones, each of which costs
-// a per-lane loop on llvmpipe. Element for element the same arithmetic as `quantize_one` and
-// `dequantize_one`; the elements after the last whole group go to those.
-fn quantize_code(x: f32) -> u32 {
-    let ch = p.tensor;
+// The kernels over whole groups of 16 elements (p.n a multiple of 16, both bases multiples of
+// 16): 16-byte loads and stores instead of 4- and 1-byte ones, each of which costs a per-lane
+// loop on llvmpipe. Element for element the same arithmetic as `quantize_one` and
+// `dequantize_one`; the elements after the last whole group go to those. The per-channel ones
+// (`quantize_units`, `dequantize_units`) are for channels of at least 16 contiguous elements, so
+// a group touches at most two channels: two table loads and one division per group, not one
+// of each per element.
+fn quantize_code(x: f32, ch: Channel) -> u32 {
     let v = clamp(round(x * ch.inv_scale) + ch.zero_point, f32(p.qmin), f32(p.qmax));
     return u32(i32(select(ch.zero_point, v, x == x))) & 0xffu;
 }
 
-fn quantize_unit(u: vec4<u32>) -> u32 {
-    let x = bitcast<vec4<f32>>(u);
-    return quantize_code(x.x) | (quantize_code(x.y) << 8u) | (quantize_code(x.z) << 16u)
-        | (quantize_code(x.w) << 24u);
+fn dequantize_code(byte: u32, ch: Channel) -> u32 {
+    let q = i32(byte) - select(0, 256, p.signed_q == 1u && byte >= 128u);
+    return bitcast<u32>(f32(q - i32(ch.zero_point)) * ch.scale);
+}
+
+// The channels of a group of 16 elements from element e0 (counted in the whole tensor): `a`
+// for the elements before `split`, `b` after.
+struct Group {
+    a: Channel,
+    b: Channel,
+    split: u32,
+}
+
+fn group_of(e0: u32, per_tensor: bool) -> Group {
+    if (per_tensor) {
+        return Group(p.tensor, p.tensor, 16u);
+    }
+    let step = e0 / p.inner;
+    let c = step % p.channels;
+    let next = select(c + 1u, 0u, c + 1u == p.channels);
+    return Group(qp[c], qp[next], p.inner - (e0 - step * p.inner));
+}
+
+// The parameters of the group's element j.
+fn pick(g: Group, j: u32) -> Channel {
+    let b = j >= g.split;
+    return Channel(
+        select(g.a.scale, g.b.scale, b),
+        select(g.a.inv_scale, g.b.inv_scale, b),
+        select(g.a.zero_point, g.b.zero_point, b),
+        0.0,
+    );
 }
 
 // `x`, computed in full before it is stored (see `kept` in cast_vector.wgsl).
@@ -215,48 +245,67 @@ fn kept_units(x: vec4<u32>) -> vec4<u32> {
     return select(x, vec4<u32>(), p.n == 0u);
 }
 
-@compute @workgroup_size(256)
-fn quantize_tensor_units(@builtin(global_invocation_id) g: vec3<u32>) {
-    let k = invocation(g);
+// The codes of the group's elements j..j+3, from source unit u.
+fn quantize_unit(u: vec4<u32>, g: Group, j: u32) -> u32 {
+    let x = bitcast<vec4<f32>>(u);
+    return quantize_code(x.x, pick(g, j)) | (quantize_code(x.y, pick(g, j + 1u)) << 8u)
+        | (quantize_code(x.z, pick(g, j + 2u)) << 16u) | (quantize_code(x.w, pick(g, j + 3u)) << 24u);
+}
+
+fn quantize_group(k: u32, per_tensor: bool) {
     if (k >= p.n / 16u) {
         return;
     }
+    let g = group_of(p.first + 16u * k, per_tensor);
     let s = p.src_base / 4u + 4u * k;
     let codes = vec4<u32>(
-        quantize_unit(src_units[s]),
-        quantize_unit(src_units[s + 1u]),
-        quantize_unit(src_units[s + 2u]),
-        quantize_unit(src_units[s + 3u]),
+        quantize_unit(src_units[s], g, 0u),
+        quantize_unit(src_units[s + 1u], g, 4u),
+        quantize_unit(src_units[s + 2u], g, 8u),
+        quantize_unit(src_units[s + 3u], g, 12u),
     );
     dst_units[p.dst_base / 16u + k] = kept_units(codes);
 }
 
-fn dequantize_code(byte: u32) -> u32 {
-    let ch = p.tensor;
-    let q = i32(byte) - select(0, 256, p.signed_q == 1u && byte >= 128u);
-    return bitcast<u32>(f32(q - i32(ch.zero_point)) * ch.scale);
+// The f32 bits of the codes in word w, the group's elements j..j+3.
+fn dequantize_word(w: u32, g: Group, j: u32) -> vec4<u32> {
+    return vec4<u32>(
+        dequantize_code(w & 0xffu, pick(g, j)),
+        dequantize_code((w >> 8u) & 0xffu, pick(g, j + 1u)),
+        dequantize_code((w >> 16u) & 0xffu, pick(g, j + 2u)),
+        dequantize_code(w >> 24u, pick(g, j + 3u)),
+    );
 }
 
-// The four f32 of the codes in word w.
-fn dequantize_word(w: u32) -> vec4<u32> {
-    return vec4<u32>(
-        dequantize_code(w & 0xffu),
-        dequantize_code((w >> 8u) & 0xffu),
-        dequantize_code((w >> 16u) & 0xffu),
-        dequantize_code(w >> 24u),
-    );
+fn dequantize_group(k: u32, per_tensor: bool) {
+    if (k >= p.n / 16u) {
+        return;
+    }
+    let g = group_of(p.first + 16u * k, per_tensor);
+    let codes = src_units[p.src_base / 16u + k];
+    let d = p.dst_base / 4u + 4u * k;
+    dst_units[d] = kept_units(dequantize_word(codes.x, g, 0u));
+    dst_units[d + 1u] = kept_units(dequantize_word(codes.y, g, 4u));
+    dst_units[d + 2u] = kept_units(dequantize_word(codes.z, g, 8u));
+    dst_units[d + 3u] = kept_units(dequantize_word(codes.w, g, 12u));
+}
+
+@compute @workgroup_size(256)
+fn quantize_units(@builtin(global_invocation_id) g: vec3<u32>) {
+    quantize_group(invocation(g), false);
+}
+
+@compute @workgroup_size(256)
+fn quantize_tensor_units(@builtin(global_invocation_id) g: vec3<u32>) {
+    quantize_group(invocation(g), true);
+}
+
+@compute @workgroup_size(256)
+fn dequantize_units(@builtin(global_invocation_id) g: vec3<u32>) {
+    dequantize_group(invocation(g), false);
 }
 
 @compute @workgroup_size(256)
 fn dequantize_tensor_units(@builtin(global_invocation_id) g: vec3<u32>) {
-    let k = invocation(g);
-    if (k >= p.n / 16u) {
-        return;
-    }
-    let codes = src_units[p.src_base / 16u + k];
-    let d = p.dst_base / 4u + 4u * k;
-    dst_units[d] = kept_units(dequantize_word(codes.x));
-    dst_units[d + 1u] = kept_units(dequantize_word(codes.y));
-    dst_units[d + 2u] = kept_units(dequantize_word(codes.z));
-    dst_units[d + 3u] = kept_units(dequantize_word(codes.w));
+    dequantize_group(invocation(g), true);
 }

@@ -125,7 +125,9 @@ pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, 
 fn units_entry(entry: &'static str) -> &'static str {
     match entry {
         "quantize_tensor" => "quantize_tensor_units",
-        _ => "dequantize_tensor_units",
+        "dequantize_tensor" => "dequantize_tensor_units",
+        "quantize" => "quantize_units",
+        _ => "dequantize_units",
     }
 }
 
@@ -179,8 +181,10 @@ impl Launch<'_> {
             let n = (end - start) as u64;
             // One-channel quantize and dequantize: whole groups of 16 elements in 16-byte units,
             // then the rest element by element.
-            let units = match (entry, self.tensor.is_some()) {
-                ("quantize_tensor" | "dequantize_tensor", true) => n / 16 * 16,
+            let units = match entry {
+                "quantize_tensor" | "dequantize_tensor" => n / 16 * 16,
+                // Per channel, only where a group of 16 touches at most two channels.
+                "quantize" | "dequantize" if self.inner >= 16 => n / 16 * 16,
                 _ => 0,
             };
             let unit_part = (units > 0).then(|| (units_entry(entry), 0, units, units / 16));
@@ -218,15 +222,13 @@ impl Launch<'_> {
                     t[2],
                     t[3],
                 ];
-                // The unit kernels bind source and destination as 16-byte units and read no
-                // table.
+                // The unit kernels bind source and destination as 16-byte units.
                 let unit = entry.ends_with("_units");
                 let (src_binding, dst_binding) = if unit { (5, 6) } else { (0, 4) };
                 let mut bindings = vec![(src_binding, self.src.binding(sc))];
                 bindings.extend(
                     self.extra
                         .iter()
-                        .filter(|_| !unit)
                         .map(|&(binding, buffer)| (binding, buffer.as_entire_binding())),
                 );
                 if let Some(d) = self.dst {

@@ -125,6 +125,9 @@ fn quantization_matches_the_reference_bit_for_bit() {
             (vec![6, 50, 7], true),
             (vec![333], false),
             (vec![4, 1, 9], true),
+            // Channels of 24 and 120 elements: groups of 16 that straddle two channels, and
+            // (axis 1) the wrap from the last channel back to the first.
+            (vec![3, 5, 24], true),
         ] {
             let x = data(&shape, shape.len() as u64, edges);
             for qtype in [QType::I8, QType::U8] {
