@@ -127,6 +127,7 @@ fn units_entry(entry: &'static str) -> &'static str {
         "quantize_tensor" => "quantize_tensor_units",
         "dequantize_tensor" => "dequantize_tensor_units",
         "quantize" => "quantize_units",
+        "channel_extremes" => "channel_extremes_units",
         _ => "dequantize_units",
     }
 }
@@ -185,9 +186,18 @@ impl Launch<'_> {
                 "quantize_tensor" | "dequantize_tensor" => n / 16 * 16,
                 // Per channel, only where a group of 16 touches at most two channels.
                 "quantize" | "dequantize" if self.inner >= 16 => n / 16 * 16,
+                // Runs of `per` (64), where a run touches at most two channels.
+                "channel_extremes" if self.inner as u64 >= self.per => n / self.per * self.per,
                 _ => 0,
             };
-            let unit_part = (units > 0).then(|| (units_entry(entry), 0, units, units / 16));
+            let unit_part = (units > 0).then(|| {
+                let per_invocation = if entry == "channel_extremes" {
+                    self.per
+                } else {
+                    16
+                };
+                (units_entry(entry), 0, units, units / per_invocation)
+            });
             let rest = n - units;
             let rest_invocations = match entry {
                 // A column of `per` rows per invocation, for every column of the rows touched.

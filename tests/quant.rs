@@ -128,6 +128,9 @@ fn quantization_matches_the_reference_bit_for_bit() {
             // Channels of 24 and 120 elements: groups of 16 that straddle two channels, and
             // (axis 1) the wrap from the last channel back to the first.
             (vec![3, 5, 24], true),
+            // Channels of 70 elements along axis 1: runs of 64 for min and max that straddle
+            // two channels and wrap to the first.
+            (vec![3, 2, 70], true),
         ] {
             let x = data(&shape, shape.len() as u64, edges);
             for qtype in [QType::I8, QType::U8] {
@@ -247,6 +250,32 @@ fn channel_extremes_are_found_in_every_row() {
                     .collect();
                 assert_eq!(got, want, "{name} {shape:?} extremes in row {t}");
             }
+        }
+    }
+}
+
+// Channels of at least 64 contiguous elements are read in runs of 64 that may straddle two
+// channels: each channel's extremes must be found at every position along it, its first and
+// last included.
+#[test]
+fn channel_extremes_are_found_at_every_position() {
+    for (name, gpu) in gpus() {
+        let (channels, len) = (4, 70);
+        for t in 0..len {
+            let x = ndarray::Array2::from_shape_fn((channels, len), |(c, i)| {
+                if i == t {
+                    1000.0 + c as f32
+                } else if i == (t * 7 + 3) % len {
+                    -1000.0 - c as f32
+                } else {
+                    (i % 5) as f32 - 2.0
+                }
+            });
+            let got = gpu.upload(&x).unwrap().channel_min_max(Some(0)).unwrap();
+            let want: Vec<(f32, f32)> = (0..channels)
+                .map(|c| (-1000.0 - c as f32, 1000.0 + c as f32))
+                .collect();
+            assert_eq!(got, want, "{name}: extremes at position {t}");
         }
     }
 }
