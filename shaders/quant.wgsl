@@ -2,7 +2,8 @@
 //
 // * `channel_extremes`: per-channel min and max (NaN skipped) as order-preserving u32 keys,
 //   merged with atomics; each invocation scans a contiguous run and flushes once per channel
-//   (`channel_extremes_strided`: a column of rows, for channels of fewer than RUN elements).
+//   (`channel_extremes_units`: the same over 16-byte units for channels of at least RUN
+//   contiguous elements; `channel_extremes_strided`: a column of rows, for shorter ones).
 // * `quantize`: q = clamp(round_half_even(x * inv_scale[c]) + zp[c], qmin, qmax), four
 //   elements per output word; NaN gives the zero point.
 // * `dequantize`: x = f32(q - zp[c]) * scale[c].
@@ -10,7 +11,9 @@
 // The channel of element i is (i / inner) % channels. The `_tensor` variants of `quantize` and
 // `dequantize` are for one channel: its parameters come from the uniform `Params`, so there is
 // no table load and no division per element (64M elements on lavapipe, same process: quantize
-// 285-288 -> 101 ms, dequantize 390-395 -> 193 ms).
+// 285-288 -> 101 ms, dequantize 390-395 -> 193 ms). The `_units` variants (at the end) do whole
+// groups of 16 elements with 16-byte loads and stores; the element-wise entry points do the
+// rest.
 
 struct Channel {
     scale: f32,
@@ -348,4 +351,63 @@ fn dequantize_units(@builtin(global_invocation_id) g: vec3<u32>) {
 @compute @workgroup_size(256)
 fn dequantize_tensor_units(@builtin(global_invocation_id) g: vec3<u32>) {
     dequantize_group(invocation(g), true);
+}
+
+// The per-channel group kernels for channels of fewer than 16 contiguous elements (the last
+// axis, say): each element's channel follows from the previous one's, so a group costs one
+// division, but every element loads its channel's row.
+struct Walk {
+    c: u32,
+    pos: u32,  // position of the element in its channel's contiguous stretch
+}
+
+fn walk_from(e0: u32) -> Walk {
+    let step = e0 / p.inner;
+    return Walk(step % p.channels, e0 - step * p.inner);
+}
+
+fn walk_next(w: Walk) -> Walk {
+    let wrap = w.pos + 1u == p.inner;
+    let next = select(w.c + 1u, 0u, w.c + 1u == p.channels);
+    return Walk(select(w.c, next, wrap), select(w.pos + 1u, 0u, wrap));
+}
+
+@compute @workgroup_size(256)
+fn quantize_units_short(@builtin(global_invocation_id) g: vec3<u32>) {
+    let k = invocation(g);
+    if (k >= p.n / 16u) {
+        return;
+    }
+    var w = walk_from(p.first + 16u * k);
+    let s = p.src_base / 4u + 4u * k;
+    var codes = vec4<u32>();
+    for (var u = 0u; u < 4u; u++) {
+        let x = bitcast<vec4<f32>>(src_units[s + u]);
+        var word = 0u;
+        for (var j = 0u; j < 4u; j++) {
+            word |= quantize_code(x[j], qp[w.c]) << (8u * j);
+            w = walk_next(w);
+        }
+        codes[u] = word;
+    }
+    dst_units[p.dst_base / 16u + k] = kept_units(codes);
+}
+
+@compute @workgroup_size(256)
+fn dequantize_units_short(@builtin(global_invocation_id) g: vec3<u32>) {
+    let k = invocation(g);
+    if (k >= p.n / 16u) {
+        return;
+    }
+    var w = walk_from(p.first + 16u * k);
+    let codes = src_units[p.src_base / 16u + k];
+    let d = p.dst_base / 4u + 4u * k;
+    for (var u = 0u; u < 4u; u++) {
+        var f = vec4<u32>();
+        for (var j = 0u; j < 4u; j++) {
+            f[j] = dequantize_code((codes[u] >> (8u * j)) & 0xffu, qp[w.c]);
+            w = walk_next(w);
+        }
+        dst_units[d + u] = kept_units(f);
+    }
 }

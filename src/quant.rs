@@ -121,14 +121,17 @@ pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, 
     (scale, zp)
 }
 
-/// The entry point of `entry` over whole 16-byte units.
-fn units_entry(entry: &'static str) -> &'static str {
-    match entry {
-        "quantize_tensor" => "quantize_tensor_units",
-        "dequantize_tensor" => "dequantize_tensor_units",
-        "quantize" => "quantize_units",
-        "channel_extremes" => "channel_extremes_units",
-        _ => "dequantize_units",
+/// The entry point of `entry` over whole 16-byte units, for channels of `inner` contiguous
+/// elements: a group of 16 touches at most two channels from 16 on, any number below.
+fn units_entry(entry: &'static str, inner: u32) -> &'static str {
+    match (entry, inner >= 16) {
+        ("quantize_tensor", _) => "quantize_tensor_units",
+        ("dequantize_tensor", _) => "dequantize_tensor_units",
+        ("channel_extremes", _) => "channel_extremes_units",
+        ("quantize", true) => "quantize_units",
+        ("quantize", false) => "quantize_units_short",
+        (_, true) => "dequantize_units",
+        (_, false) => "dequantize_units_short",
     }
 }
 
@@ -184,8 +187,7 @@ impl Launch<'_> {
             // then the rest element by element.
             let units = match entry {
                 "quantize_tensor" | "dequantize_tensor" => n / 16 * 16,
-                // Per channel, only where a group of 16 touches at most two channels.
-                "quantize" | "dequantize" if self.inner >= 16 => n / 16 * 16,
+                "quantize" | "dequantize" => n / 16 * 16,
                 // Runs of `per` (64), where a run touches at most two channels.
                 "channel_extremes" if self.inner as u64 >= self.per => n / self.per * self.per,
                 _ => 0,
@@ -196,7 +198,12 @@ impl Launch<'_> {
                 } else {
                     16
                 };
-                (units_entry(entry), 0, units, units / per_invocation)
+                (
+                    units_entry(entry, self.inner),
+                    0,
+                    units,
+                    units / per_invocation,
+                )
             });
             let rest = n - units;
             let rest_invocations = match entry {
@@ -233,7 +240,7 @@ impl Launch<'_> {
                     t[3],
                 ];
                 // The unit kernels bind source and destination as 16-byte units.
-                let unit = entry.ends_with("_units");
+                let unit = entry.contains("_units");
                 let (src_binding, dst_binding) = if unit { (5, 6) } else { (0, 4) };
                 let mut bindings = vec![(src_binding, self.src.binding(sc))];
                 bindings.extend(
