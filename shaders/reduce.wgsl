@@ -162,6 +162,14 @@ fn kahan(sum: ptr<function, f32>, c: ptr<function, f32>, x: f32) {
     *sum = t;
 }
 
+// The builtins every entry point takes.
+struct Ids {
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+}
+
 // Invocations in the whole dispatch (1-D grid).
 fn stride(groups: u32) -> u32 {
     return groups * WG;
@@ -271,35 +279,25 @@ fn extremes_partial(a: Acc, li: u32, wid: u32) {
 // the last whole unit. On CPU adapters each storage load costs about the same whatever its
 // width, so a unit costs about what one element did.
 @compute @workgroup_size(256)
-fn extremes(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
+fn extremes(ids: Ids) {
     var a = acc_new();
-    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+    for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
         visit(&a, load_bits(p.base + i));
     }
-    extremes_partial(a, li, wid.x);
+    extremes_partial(a, ids.li, ids.wid.x);
 }
 
 @compute @workgroup_size(256)
-fn extremes_units(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
+fn extremes_units(ids: Ids) {
     var a = acc_new();
-    let r = run_of(gid.x, nwg.x);
+    let r = run_of(ids.gid.x, ids.nwg.x);
     for (var i = r.x; i < r.y; i++) {
         let u = units[i];
         for (var e = 0u; e < 128u / BITS; e++) {
             visit(&a, unit_elem(u, e));
         }
     }
-    extremes_partial(a, li, wid.x);
+    extremes_partial(a, ids.li, ids.wid.x);
 }
 
 // Combines the workgroup's compensated sums and writes its partial.
@@ -318,30 +316,20 @@ fn sum_partial(s: f32, li: u32, wid: u32) {
 }
 
 @compute @workgroup_size(256)
-fn sum_f32(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
+fn sum_f32(ids: Ids) {
     var s = 0.0;
     var c = 0.0;
-    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+    for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
         kahan(&s, &c, bitcast<f32>(src[p.base + i]));
     }
-    sum_partial(s, li, wid.x);
+    sum_partial(s, ids.li, ids.wid.x);
 }
 
 @compute @workgroup_size(256)
-fn sum_f32_units(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
+fn sum_f32_units(ids: Ids) {
     var s = 0.0;
     var c = 0.0;
-    let r = run_of(gid.x, nwg.x);
+    let r = run_of(ids.gid.x, ids.nwg.x);
     for (var i = r.x; i < r.y; i++) {
         let u = bitcast<vec4<f32>>(units[i]);
         kahan(&s, &c, u.x);
@@ -349,7 +337,7 @@ fn sum_f32_units(
         kahan(&s, &c, u.z);
         kahan(&s, &c, u.w);
     }
-    sum_partial(s, li, wid.x);
+    sum_partial(s, ids.li, ids.wid.x);
 }
 
 // Clears the workgroup's bins (when they fit in workgroup memory).
@@ -385,26 +373,18 @@ fn hist_end(li: u32) {
 }
 
 @compute @workgroup_size(256)
-fn histogram(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-    hist_begin(li);
-    for (var i = gid.x; i < p.n; i += stride(nwg.x)) {
+fn histogram(ids: Ids) {
+    hist_begin(ids.li);
+    for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
         hist_count(bitcast<f32>(src[p.base + i]));
     }
-    hist_end(li);
+    hist_end(ids.li);
 }
 
 @compute @workgroup_size(256)
-fn histogram_units(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(local_invocation_index) li: u32,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-) {
-    hist_begin(li);
-    let r = run_of(gid.x, nwg.x);
+fn histogram_units(ids: Ids) {
+    hist_begin(ids.li);
+    let r = run_of(ids.gid.x, ids.nwg.x);
     for (var i = r.x; i < r.y; i++) {
         let u = bitcast<vec4<f32>>(units[i]);
         hist_count(u.x);
@@ -412,5 +392,5 @@ fn histogram_units(
         hist_count(u.z);
         hist_count(u.w);
     }
-    hist_end(li);
+    hist_end(ids.li);
 }
