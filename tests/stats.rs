@@ -276,3 +276,28 @@ fn packed_tensors_reduce_like_single_ones() {
         }
     }
 }
+
+// The histogram kernels count runs of elements in one bin with one atomic add per run: runs of
+// every length, cut by NaN and out-of-range values (which must not count), at every chunk and
+// invocation boundary the variants produce.
+#[test]
+fn histograms_count_runs() {
+    for (name, gpu) in gpus() {
+        let xs: Vec<f32> = (0..20_011)
+            .map(|i| match i {
+                _ if i % 5 == 4 => f32::NAN,
+                _ if i % 11 == 10 => 1e9,
+                _ => ((i / (1 + i % 3 + i / 997)) % 13) as f32 + 0.5,
+            })
+            .collect();
+        let t = gpu.upload(&ndarray::Array1::from(xs.clone())).unwrap();
+        for bins in [13, 1300] {
+            let h = t.histogram(bins, Some((0.0, 13.0))).unwrap();
+            assert_eq!(
+                h.counts,
+                reference_hist(&xs, bins, 0.0, 13.0),
+                "{name} {bins}"
+            );
+        }
+    }
+}
