@@ -348,49 +348,17 @@ fn hist_begin(li: u32) {
     workgroupBarrier();
 }
 
-// Adds `count` to bin b. With more bins than fit in workgroup memory, counts go straight to the
-// global histogram.
-fn hist_add(b: u32, count: u32) {
-    if (p.bins <= 1024u) {
-        atomicAdd(&s_hist[b], count);
-    } else {
-        atomicAdd(&hist[b], count);
-    }
-}
-
-// The bin of x, or NO_BIN: NaN fails both comparisons, and values outside [lo, hi] are not
-// counted.
-const NO_BIN: u32 = 0xffffffffu;
-
-fn bin_of(x: f32) -> u32 {
-    let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
-    return select(NO_BIN, b, x >= p.lo && x <= p.hi);
-}
-
-// Counts x in its bin.
+// Counts x in its bin. NaN fails both comparisons; values outside [lo, hi] are not counted.
+// With more bins than fit in workgroup memory, counts go straight to the global histogram.
 fn hist_count(x: f32) {
-    let b = bin_of(x);
-    if (b != NO_BIN) {
-        hist_add(b, 1u);
+    if (x >= p.lo && x <= p.hi) {
+        let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
+        if (p.bins <= 1024u) {
+            atomicAdd(&s_hist[b], 1u);
+        } else {
+            atomicAdd(&hist[b], 1u);
+        }
     }
-}
-
-// A run of elements in one bin, counted once it ends: neighbouring elements often share a bin
-// (smooth signals, images, sorted data), and each atomic add costs a per-lane loop on CPU
-// adapters and contention on GPUs.
-struct Run {
-    bin: u32,
-    count: u32,
-}
-
-fn run_count(r: ptr<function, Run>, x: f32) {
-    let b = bin_of(x);
-    let run = *r;
-    if (b != NO_BIN && b != run.bin && run.count > 0u) {
-        hist_add(run.bin, run.count);
-    }
-    let same = b == run.bin || b == NO_BIN;
-    *r = Run(select(b, run.bin, same), select(1u, run.count + u32(b != NO_BIN), same));
 }
 
 // Adds the workgroup's bins to the global histogram.
@@ -417,16 +385,12 @@ fn histogram(ids: Ids) {
 fn histogram_units(ids: Ids) {
     hist_begin(ids.li);
     let r = run_of(ids.gid.x, ids.nwg.x);
-    var run = Run(0u, 0u);
     for (var i = r.x; i < r.y; i++) {
         let u = bitcast<vec4<f32>>(units[i]);
-        run_count(&run, u.x);
-        run_count(&run, u.y);
-        run_count(&run, u.z);
-        run_count(&run, u.w);
-    }
-    if (run.count > 0u) {
-        hist_add(run.bin, run.count);
+        hist_count(u.x);
+        hist_count(u.y);
+        hist_count(u.z);
+        hist_count(u.w);
     }
     hist_end(ids.li);
 }

@@ -277,9 +277,9 @@ fn packed_tensors_reduce_like_single_ones() {
     }
 }
 
-// The histogram kernels count runs of elements in one bin with one atomic add per run: runs of
-// every length, cut by NaN and out-of-range values (which must not count), at every chunk and
-// invocation boundary the variants produce.
+// Runs of elements in one bin, of every length, cut by NaN and out-of-range values (which must
+// not count), across the chunk and invocation boundaries the variants produce; with workgroup
+// and global bins.
 #[test]
 fn histograms_count_runs() {
     for (name, gpu) in gpus() {
