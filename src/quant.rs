@@ -183,28 +183,17 @@ impl Launch<'_> {
                 .min((sc + 1) * si.chunk_elems)
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
-            // One-channel quantize and dequantize: whole groups of 16 elements in 16-byte units,
-            // then the rest element by element.
-            let units = match entry {
-                "quantize_tensor" | "dequantize_tensor" => n / 16 * 16,
-                "quantize" | "dequantize" => n / 16 * 16,
-                // Runs of `per` (64), where a run touches at most two channels.
-                "channel_extremes" if self.inner as u64 >= self.per => n / self.per * self.per,
-                _ => 0,
+            // Whole groups of elements go to the kernels over 16-byte units (16 elements per
+            // invocation; for min and max, runs of `per`, where a run touches at most two
+            // channels), the rest to the element-wise ones.
+            let group = match entry {
+                "quantize_tensor" | "dequantize_tensor" | "quantize" | "dequantize" => 16,
+                "channel_extremes" if self.inner as u64 >= self.per => self.per,
+                _ => u64::MAX, // no whole groups
             };
-            let unit_part = (units > 0).then(|| {
-                let per_invocation = if entry == "channel_extremes" {
-                    self.per
-                } else {
-                    16
-                };
-                (
-                    units_entry(entry, self.inner),
-                    0,
-                    units,
-                    units / per_invocation,
-                )
-            });
+            let units = n / group * group;
+            let unit_part =
+                (units > 0).then(|| (units_entry(entry, self.inner), 0, units, units / group));
             let rest = n - units;
             let rest_invocations = match entry {
                 // A column of `per` rows per invocation, for every column of the rows touched.
