@@ -180,13 +180,7 @@ fn channel(i: u32, per_tensor: bool) -> Channel {
 }
 
 fn quantize_one(i: u32, per_tensor: bool) -> u32 {
-    let x = bitcast<f32>(src[p.src_base + i]);
-    let ch = channel(i, per_tensor);
-    var v = ch.zero_point;
-    if (x == x) {
-        v = clamp(round(x * ch.inv_scale) + ch.zero_point, f32(p.qmin), f32(p.qmax));
-    }
-    return u32(i32(v)) & 0xffu;
+    return quantize_code(bitcast<f32>(src[p.src_base + i]), channel(i, per_tensor));
 }
 
 // Output word w: four codes.
@@ -219,12 +213,8 @@ fn dequantize_one(i: u32, per_tensor: bool) {
         return;
     }
     let e = p.src_base + i;
-    var q = i32((src[e / 4u] >> (8u * (e % 4u))) & 0xffu);
-    if (p.signed_q == 1u && q >= 128) {
-        q -= 256;
-    }
-    let ch = channel(i, per_tensor);
-    dst[p.dst_base + i] = bitcast<u32>(f32(q - i32(ch.zero_point)) * ch.scale);
+    let byte = (src[e / 4u] >> (8u * (e % 4u))) & 0xffu;
+    dst[p.dst_base + i] = dequantize_code(byte, channel(i, per_tensor));
 }
 
 @compute @workgroup_size(256)
@@ -239,8 +229,8 @@ fn dequantize_tensor(@builtin(global_invocation_id) g: vec3<u32>) {
 
 // The kernels over whole groups of 16 elements (p.n a multiple of 16, both bases multiples of
 // 16): 16-byte loads and stores instead of 4- and 1-byte ones, each of which costs a per-lane
-// loop on llvmpipe. Element for element the same arithmetic as `quantize_one` and
-// `dequantize_one`; the elements after the last whole group go to those. The per-channel ones
+// loop on llvmpipe. They share `quantize_code` and `dequantize_code` with `quantize_one` and
+// `dequantize_one`, which do the elements after the last whole group. The per-channel ones
 // (`quantize_units`, `dequantize_units`) are for channels of at least 16 contiguous elements, so
 // a group touches at most two channels: two table loads and one division per group, not one
 // of each per element.
