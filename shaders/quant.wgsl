@@ -3,7 +3,9 @@
 // * `channel_extremes`: per-channel min and max (NaN skipped) as order-preserving u32 keys,
 //   merged with atomics; each invocation scans a contiguous run and flushes once per channel
 //   (`channel_extremes_units`: the same over 16-byte units for channels of at least RUN
-//   contiguous elements; `channel_extremes_strided`: a column of rows, for shorter ones).
+//   contiguous elements; `channel_extremes_strided`: a column of rows, for shorter ones, and
+//   `channel_extremes_units_periodic`: 16 columns of rows in 16-byte units, where a row holds a
+//   multiple of 16 elements).
 // * `quantize`: q = clamp(round_half_even(x * inv_scale[c]) + zp[c], qmin, qmax), four
 //   elements per output word; NaN gives the zero point.
 // * `dequantize`: x = f32(q - zp[c]) * scale[c].
@@ -13,7 +15,7 @@
 // no table load and no division per element (64M elements on lavapipe, same process: quantize
 // 285-288 -> 101 ms, dequantize 390-395 -> 193 ms). The `_units` variants (at the end) do whole
 // groups of 16 elements with 16-byte loads and stores; the element-wise entry points do the
-// rest.
+// rest. The `_units_periodic` ones load a group's parameters once for `p.rows` groups.
 
 struct Channel {
     scale: f32,
@@ -33,7 +35,7 @@ struct Params {
     qmax: i32,
     row: u32,        // invocations per grid row
     signed_q: u32,   // 1 for int8
-    pad0: u32,
+    rows: u32,       // groups per invocation of the `_periodic` entry points
     pad1: u32,
     tensor: Channel, // the one channel of the `_tensor` entry points
 }
@@ -167,6 +169,46 @@ fn channel_extremes_strided(@builtin(global_invocation_id) g: vec3<u32>) {
         let c = k / p.inner;
         atomicMin(&keys[2u * c], lo);
         atomicMax(&keys[2u * c + 1u], hi);
+    }
+}
+
+// channel_extremes_strided for channel patterns of a multiple of 16 elements (see the periodic
+// group kernels at the end): an invocation reads a group of 16 elements as 16-byte units from
+// each of `p.rows` patterns, keeps each element's extremes, and flushes them once.
+@compute @workgroup_size(256)
+fn channel_extremes_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
+    let f = periodic_first(invocation(g));
+    if (f.x >= p.n / 16u) {
+        return;
+    }
+    var lo: array<u32, 16>;
+    var hi: array<u32, 16>;
+    for (var j = 0u; j < 16u; j++) {
+        lo[j] = 0xffffffffu;
+        hi[j] = 0u;
+    }
+    for (var r = 0u; r < p.rows; r++) {
+        let k = f.x + r * f.y;
+        if (k < p.n / 16u) {
+            let s = p.src_base / 4u + 4u * k;
+            for (var u = 0u; u < 4u; u++) {
+                let x = bitcast<vec4<f32>>(src_units[s + u]);
+                for (var j = 0u; j < 4u; j++) {
+                    let i = 4u * u + j;
+                    let key = key_of(x[j]);
+                    lo[i] = select(lo[i], min(lo[i], key), x[j] == x[j]);
+                    hi[i] = select(hi[i], max(hi[i], key), x[j] == x[j]);
+                }
+            }
+        }
+    }
+    var w = walk_from(p.first + 16u * f.x);
+    for (var j = 0u; j < 16u; j++) {
+        if (lo[j] <= hi[j]) {
+            atomicMin(&keys[2u * w.c], lo[j]);
+            atomicMax(&keys[2u * w.c + 1u], hi[j]);
+        }
+        w = walk_next(w);
     }
 }
 
@@ -399,5 +441,77 @@ fn dequantize_units_short(@builtin(global_invocation_id) g: vec3<u32>) {
             w = walk_next(w);
         }
         dst_units[d + u] = kept_units(f);
+    }
+}
+
+// The per-channel group kernels for channels of fewer than 16 contiguous elements whose pattern
+// repeats every `inner * channels` elements, a multiple of 16 (the last axis of a matrix with a
+// multiple of 16 columns, say). Groups a whole pattern apart have the same channels, so an
+// invocation loads its 16 elements' parameters once and does `p.rows` such groups: one table
+// load per `p.rows` elements instead of one per element. Consecutive invocations take
+// consecutive groups of a pattern.
+
+// The first group of invocation v, and the distance in groups to its next one (one pattern).
+fn periodic_first(v: u32) -> vec2<u32> {
+    let cols = p.inner * p.channels / 16u;
+    return vec2<u32>((v / cols) * p.rows * cols + v % cols, cols);
+}
+
+// The channel parameters of the 16 elements from element e0 (counted in the whole tensor).
+fn channels_from(e0: u32) -> array<Channel, 16> {
+    var ch: array<Channel, 16>;
+    var w = walk_from(e0);
+    for (var j = 0u; j < 16u; j++) {
+        ch[j] = qp[w.c];
+        w = walk_next(w);
+    }
+    return ch;
+}
+
+@compute @workgroup_size(256)
+fn quantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
+    let f = periodic_first(invocation(g));
+    if (f.x >= p.n / 16u) {
+        return;
+    }
+    let ch = channels_from(p.first + 16u * f.x);
+    for (var r = 0u; r < p.rows; r++) {
+        let k = f.x + r * f.y;
+        if (k < p.n / 16u) {
+            let s = p.src_base / 4u + 4u * k;
+            var codes = vec4<u32>();
+            for (var u = 0u; u < 4u; u++) {
+                let x = bitcast<vec4<f32>>(src_units[s + u]);
+                var word = 0u;
+                for (var j = 0u; j < 4u; j++) {
+                    word |= quantize_code(x[j], ch[4u * u + j]) << (8u * j);
+                }
+                codes[u] = word;
+            }
+            dst_units[p.dst_base / 16u + k] = kept_units(codes);
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn dequantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
+    let f = periodic_first(invocation(g));
+    if (f.x >= p.n / 16u) {
+        return;
+    }
+    let ch = channels_from(p.first + 16u * f.x);
+    for (var r = 0u; r < p.rows; r++) {
+        let k = f.x + r * f.y;
+        if (k < p.n / 16u) {
+            let codes = src_units[p.src_base / 16u + k];
+            let d = p.dst_base / 4u + 4u * k;
+            for (var u = 0u; u < 4u; u++) {
+                var x = vec4<u32>();
+                for (var j = 0u; j < 4u; j++) {
+                    x[j] = dequantize_code((codes[u] >> (8u * j)) & 0xffu, ch[4u * u + j]);
+                }
+                dst_units[d + u] = kept_units(x);
+            }
+        }
     }
 }

@@ -121,17 +121,32 @@ pub fn quant_params(qtype: QType, scheme: QScheme, min: f32, max: f32) -> (f32, 
     (scale, zp)
 }
 
+/// Groups a `_periodic` invocation does, one per pattern (`p.rows` in `shaders/quant.wgsl`).
+/// Min and max flush 32 atomics per invocation, so they take more.
+fn periodic_rows(entry: &str) -> u64 {
+    if entry.starts_with("channel_extremes") {
+        64
+    } else {
+        8
+    }
+}
+
 /// The entry point of `entry` over whole 16-byte units, for channels of `inner` contiguous
-/// elements: a group of 16 touches at most two channels from 16 on, any number below.
-fn units_entry(entry: &'static str, inner: u32) -> &'static str {
-    match (entry, inner >= 16) {
-        ("quantize_tensor", _) => "quantize_tensor_units",
-        ("dequantize_tensor", _) => "dequantize_tensor_units",
-        ("channel_extremes", _) => "channel_extremes_units",
-        ("quantize", true) => "quantize_units",
-        ("quantize", false) => "quantize_units_short",
-        (_, true) => "dequantize_units",
-        (_, false) => "dequantize_units_short",
+/// elements: a group of 16 touches at most two channels from 16 on, any number below. Below,
+/// a `periodic` channel pattern (`inner * channels` elements, a multiple of 16) lets an
+/// invocation reuse a group's channels for the groups a pattern apart.
+fn units_entry(entry: &'static str, inner: u32, periodic: bool) -> &'static str {
+    match (entry, inner >= 16, periodic) {
+        ("quantize_tensor", ..) => "quantize_tensor_units",
+        ("dequantize_tensor", ..) => "dequantize_tensor_units",
+        ("channel_extremes", ..) => "channel_extremes_units",
+        ("channel_extremes_strided", _, true) => "channel_extremes_units_periodic",
+        ("quantize", true, _) => "quantize_units",
+        ("quantize", false, true) => "quantize_units_periodic",
+        ("quantize", false, false) => "quantize_units_short",
+        (_, true, _) => "dequantize_units",
+        (_, false, true) => "dequantize_units_periodic",
+        (_, false, false) => "dequantize_units_short",
     }
 }
 
@@ -186,14 +201,26 @@ impl Launch<'_> {
             // Whole groups of elements go to the kernels over 16-byte units (16 elements per
             // invocation; for min and max, runs of `per`, where a run touches at most two
             // channels), the rest to the element-wise ones.
+            let pattern = self.inner as u64 * self.channels as u64;
+            let periodic = pattern.is_multiple_of(16);
             let group = match entry {
                 "quantize_tensor" | "dequantize_tensor" | "quantize" | "dequantize" => 16,
                 "channel_extremes" if self.inner as u64 >= self.per => self.per,
+                "channel_extremes_strided" if periodic => 16,
                 _ => u64::MAX, // no whole groups
             };
             let units = n / group * group;
-            let unit_part =
-                (units > 0).then(|| (units_entry(entry, self.inner), 0, units, units / group));
+            let unit_part = (units > 0).then(|| {
+                let unit_entry = units_entry(entry, self.inner, periodic);
+                let invocations = if unit_entry.ends_with("_periodic") {
+                    // Every group of a pattern, for each `rows` patterns touched.
+                    let cols = pattern / 16;
+                    cols * (units / 16).div_ceil(periodic_rows(unit_entry) * cols)
+                } else {
+                    units / group
+                };
+                (unit_entry, 0, units, invocations)
+            });
             let rest = n - units;
             let rest_invocations = match entry {
                 // A column of `per` rows per invocation, for every column of the rows touched.
@@ -221,7 +248,7 @@ impl Launch<'_> {
                     qmax as u32,
                     x * 256,
                     (self.qtype == QType::I8) as u32,
-                    0,
+                    periodic_rows(entry) as u32,
                     0,
                     t[0],
                     t[1],

@@ -131,6 +131,13 @@ fn quantization_matches_the_reference_bit_for_bit() {
             // Channels of 70 elements along axis 1: runs of 64 for min and max that straddle
             // two channels and wrap to the first.
             (vec![3, 2, 70], true),
+            // Channel patterns of 48 and 16 elements (axis 2 and axis 1): the kernels that
+            // reuse a group's channels for the groups a pattern apart, with a last block of
+            // groups shorter than the rest.
+            (vec![11, 3, 48], true),
+            (vec![37, 4, 4], true),
+            // A pattern of 1024 (axis 1): more of those invocations than one workgroup holds.
+            (vec![64, 1024], true),
         ] {
             let x = data(&shape, shape.len() as u64, edges);
             for qtype in [QType::I8, QType::U8] {
@@ -225,14 +232,27 @@ fn other_dtypes_and_bad_specs() {
 
 // Per-channel min and max along an axis whose channels are not contiguous (the last axis, or one
 // with a short inner stride) read a column of rows per invocation: the extremes must be found
-// in every row, whichever invocation and chunk it falls to.
+// in every row, whichever invocation and chunk it falls to. Rows of 5 and 12 elements go to the
+// strided kernel; rows of a multiple of 16 to the periodic one, which reads 16 columns of 64
+// rows per invocation (with 4096 columns, more invocations than one workgroup holds).
 #[test]
 fn channel_extremes_are_found_in_every_row() {
     for (name, gpu) in gpus() {
-        for shape in [vec![150, 5], vec![70, 3, 4]] {
-            let rows = shape[0];
-            let channels = shape[1];
-            for t in 0..rows {
+        for shape in [
+            vec![150, 5],
+            vec![70, 3, 4],
+            vec![150, 16],
+            vec![70, 4, 4],
+            vec![130, 48],
+            vec![70, 4096],
+        ] {
+            let (rows, channels) = (shape[0], shape[1]);
+            // Every row, or for the big one those at the edges of the invocations' blocks.
+            let checked: Vec<usize> = match channels {
+                4096 => vec![0, 1, 63, 64, 69],
+                _ => (0..rows).collect(),
+            };
+            for t in checked {
                 let mut x = ArrayD::<f32>::zeros(IxDyn(&shape));
                 for (idx, v) in x.indexed_iter_mut() {
                     let (r, c) = (idx[0], idx[1]);
