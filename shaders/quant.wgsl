@@ -3,9 +3,8 @@
 // * `channel_extremes`: per-channel min and max (NaN skipped) as order-preserving u32 keys,
 //   merged with atomics; each invocation scans a contiguous run and flushes once per channel
 //   (`channel_extremes_units`: the same over 16-byte units for channels of at least RUN
-//   contiguous elements; `channel_extremes_strided`: a column of rows, for shorter ones, and
-//   `channel_extremes_units_periodic`: 16 columns of rows in 16-byte units, where a row holds a
-//   multiple of 16 elements).
+//   contiguous elements; `channel_extremes_units_periodic`, for shorter ones: a group of 16
+//   elements in the groups where the channel pattern repeats).
 // * `quantize`: q = clamp(round_half_even(x * inv_scale[c]) + zp[c], qmin, qmax), four
 //   elements per output word; NaN gives the zero point.
 // * `dequantize`: x = f32(q - zp[c]) * scale[c].
@@ -15,7 +14,8 @@
 // no table load and no division per element (64M elements on lavapipe, same process: quantize
 // 285-288 -> 101 ms, dequantize 390-395 -> 193 ms). The `_units` variants (at the end) do whole
 // groups of 16 elements with 16-byte loads and stores; the element-wise entry points do the
-// rest. The `_units_periodic` ones load a group's parameters once for `p.rows` groups.
+// rest. The `_units_periodic` ones, for channels of fewer than 16 contiguous elements, load a
+// group's parameters once for `p.rows` groups.
 
 struct Channel {
     scale: f32,
@@ -36,7 +36,7 @@ struct Params {
     row: u32,        // invocations per grid row
     signed_q: u32,   // 1 for int8
     rows: u32,       // groups per invocation of the `_periodic` entry points
-    pad1: u32,
+    cols: u32,       // groups per repeat of their channel pattern: lcm(inner * channels, 16) / 16
     tensor: Channel, // the one channel of the `_tensor` entry points
 }
 
@@ -136,79 +136,6 @@ fn channel_extremes_units(@builtin(global_invocation_id) g: vec3<u32>) {
         let next = select(c + 1u, 0u, c + 1u == p.channels);
         atomicMin(&keys[2u * next], lo.y);
         atomicMax(&keys[2u * next + 1u], hi.y);
-    }
-}
-
-// channel_extremes for channels whose elements are not contiguous (inner < RUN: the last axis,
-// say), where a contiguous run would flush at nearly every element. Each row of the tensor
-// holds CI = channels * inner elements; invocation (b, k) reads column k = c * inner + j of
-// rows b * RUN.. (from the dispatch's first row), so it flushes once. Quantizing 64M f32 along
-// the last axis of 8192 x 8192 on lavapipe took 1.7-2.2 s with the contiguous runs.
-@compute @workgroup_size(256)
-fn channel_extremes_strided(@builtin(global_invocation_id) g: vec3<u32>) {
-    let ci = p.inner * p.channels;
-    let inv = invocation(g);
-    let k = inv % ci;
-    let last = p.first + p.n - 1u;
-    let row0 = p.first / ci + (inv / ci) * RUN;
-    let rows_end = min(row0 + RUN, last / ci + 1u);
-    var lo = 0xffffffffu;
-    var hi = 0u;
-    for (var r = row0; r < rows_end; r++) {
-        let e = r * ci + k;
-        if (e >= p.first && e <= last) {
-            let x = bitcast<f32>(src[p.src_base + (e - p.first)]);
-            if (x == x) {
-                let key = key_of(x);
-                lo = min(lo, key);
-                hi = max(hi, key);
-            }
-        }
-    }
-    if (lo <= hi) {
-        let c = k / p.inner;
-        atomicMin(&keys[2u * c], lo);
-        atomicMax(&keys[2u * c + 1u], hi);
-    }
-}
-
-// channel_extremes_strided for channel patterns of a multiple of 16 elements (see the periodic
-// group kernels at the end): an invocation reads a group of 16 elements as 16-byte units from
-// each of `p.rows` patterns, keeps each element's extremes, and flushes them once.
-@compute @workgroup_size(256)
-fn channel_extremes_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
-    let f = periodic_first(invocation(g));
-    if (f.x >= p.n / 16u) {
-        return;
-    }
-    var lo: array<u32, 16>;
-    var hi: array<u32, 16>;
-    for (var j = 0u; j < 16u; j++) {
-        lo[j] = 0xffffffffu;
-        hi[j] = 0u;
-    }
-    for (var r = 0u; r < p.rows; r++) {
-        let k = f.x + r * f.y;
-        if (k < p.n / 16u) {
-            let s = p.src_base / 4u + 4u * k;
-            for (var u = 0u; u < 4u; u++) {
-                let x = bitcast<vec4<f32>>(src_units[s + u]);
-                for (var j = 0u; j < 4u; j++) {
-                    let i = 4u * u + j;
-                    let key = key_of(x[j]);
-                    lo[i] = select(lo[i], min(lo[i], key), x[j] == x[j]);
-                    hi[i] = select(hi[i], max(hi[i], key), x[j] == x[j]);
-                }
-            }
-        }
-    }
-    var w = walk_from(p.first + 16u * f.x);
-    for (var j = 0u; j < 16u; j++) {
-        if (lo[j] <= hi[j]) {
-            atomicMin(&keys[2u * w.c], lo[j]);
-            atomicMax(&keys[2u * w.c + 1u], hi[j]);
-        }
-        w = walk_next(w);
     }
 }
 
@@ -324,7 +251,8 @@ fn kept_units(x: vec4<u32>) -> vec4<u32> {
 fn quantize_unit(u: vec4<u32>, g: Group, j: u32) -> u32 {
     let x = bitcast<vec4<f32>>(u);
     return quantize_code(x.x, pick(g, j)) | (quantize_code(x.y, pick(g, j + 1u)) << 8u)
-        | (quantize_code(x.z, pick(g, j + 2u)) << 16u) | (quantize_code(x.w, pick(g, j + 3u)) << 24u);
+        | (quantize_code(x.z, pick(g, j + 2u)) << 16u)
+        | (quantize_code(x.w, pick(g, j + 3u)) << 24u);
 }
 
 fn quantize_group(k: u32, per_tensor: bool) {
@@ -385,9 +313,11 @@ fn dequantize_tensor_units(@builtin(global_invocation_id) g: vec3<u32>) {
     dequantize_group(invocation(g), true);
 }
 
-// The per-channel group kernels for channels of fewer than 16 contiguous elements (the last
-// axis, say): each element's channel follows from the previous one's, so a group costs one
-// division, but every element loads its channel's row.
+// The per-channel kernels for channels of fewer than 16 contiguous elements (the last axis, say).
+// The channel pattern repeats every inner * channels elements, so the groups of 16 repeat every
+// `p.cols` groups (lcm(inner * channels, 16) elements), and groups `p.cols` apart have the same
+// channels: an invocation finds its group's channels once and does the groups at the same place
+// in `p.rows` repeats. Consecutive invocations take consecutive groups of a repeat.
 struct Walk {
     c: u32,
     pos: u32,  // position of the element in its channel's contiguous stretch
@@ -404,57 +334,21 @@ fn walk_next(w: Walk) -> Walk {
     return Walk(select(w.c, next, wrap), select(w.pos + 1u, 0u, wrap));
 }
 
-@compute @workgroup_size(256)
-fn quantize_units_short(@builtin(global_invocation_id) g: vec3<u32>) {
-    let k = invocation(g);
-    if (k >= p.n / 16u) {
-        return;
+// The first group of invocation v; p.n / 16 (none) past the last.
+fn periodic_first(v: u32) -> u32 {
+    let groups = p.n / 16u;
+    let repeats = groups / p.cols + select(0u, 1u, groups % p.cols != 0u);
+    let block = v / p.cols;
+    if (block * p.rows >= repeats) {
+        return groups;
     }
-    var w = walk_from(p.first + 16u * k);
-    let s = p.src_base / 4u + 4u * k;
-    var codes = vec4<u32>();
-    for (var u = 0u; u < 4u; u++) {
-        let x = bitcast<vec4<f32>>(src_units[s + u]);
-        var word = 0u;
-        for (var j = 0u; j < 4u; j++) {
-            word |= quantize_code(x[j], qp[w.c]) << (8u * j);
-            w = walk_next(w);
-        }
-        codes[u] = word;
-    }
-    dst_units[p.dst_base / 16u + k] = kept_units(codes);
+    return block * p.rows * p.cols + v % p.cols;
 }
 
-@compute @workgroup_size(256)
-fn dequantize_units_short(@builtin(global_invocation_id) g: vec3<u32>) {
-    let k = invocation(g);
-    if (k >= p.n / 16u) {
-        return;
-    }
-    var w = walk_from(p.first + 16u * k);
-    let codes = src_units[p.src_base / 16u + k];
-    let d = p.dst_base / 4u + 4u * k;
-    for (var u = 0u; u < 4u; u++) {
-        var f = vec4<u32>();
-        for (var j = 0u; j < 4u; j++) {
-            f[j] = dequantize_code((codes[u] >> (8u * j)) & 0xffu, qp[w.c]);
-            w = walk_next(w);
-        }
-        dst_units[d + u] = kept_units(f);
-    }
-}
-
-// The per-channel group kernels for channels of fewer than 16 contiguous elements whose pattern
-// repeats every `inner * channels` elements, a multiple of 16 (the last axis of a matrix with a
-// multiple of 16 columns, say). Groups a whole pattern apart have the same channels, so an
-// invocation loads its 16 elements' parameters once and does `p.rows` such groups: one table
-// load per `p.rows` elements instead of one per element. Consecutive invocations take
-// consecutive groups of a pattern.
-
-// The first group of invocation v, and the distance in groups to its next one (one pattern).
-fn periodic_first(v: u32) -> vec2<u32> {
-    let cols = p.inner * p.channels / 16u;
-    return vec2<u32>((v / cols) * p.rows * cols + v % cols, cols);
+// The group a repeat after group k; p.n / 16 (none) past the last.
+fn periodic_next(k: u32) -> u32 {
+    let groups = p.n / 16u;
+    return select(k + p.cols, groups, groups - k <= p.cols);
 }
 
 // The channel parameters of the 16 elements from element e0 (counted in the whole tensor).
@@ -470,48 +364,84 @@ fn channels_from(e0: u32) -> array<Channel, 16> {
 
 @compute @workgroup_size(256)
 fn quantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
-    let f = periodic_first(invocation(g));
-    if (f.x >= p.n / 16u) {
+    var k = periodic_first(invocation(g));
+    if (k >= p.n / 16u) {
         return;
     }
-    let ch = channels_from(p.first + 16u * f.x);
-    for (var r = 0u; r < p.rows; r++) {
-        let k = f.x + r * f.y;
-        if (k < p.n / 16u) {
-            let s = p.src_base / 4u + 4u * k;
-            var codes = vec4<u32>();
-            for (var u = 0u; u < 4u; u++) {
-                let x = bitcast<vec4<f32>>(src_units[s + u]);
-                var word = 0u;
-                for (var j = 0u; j < 4u; j++) {
-                    word |= quantize_code(x[j], ch[4u * u + j]) << (8u * j);
-                }
-                codes[u] = word;
+    let ch = channels_from(p.first + 16u * k);
+    for (var r = 0u; r < p.rows && k < p.n / 16u; r++) {
+        let s = p.src_base / 4u + 4u * k;
+        var codes = vec4<u32>();
+        for (var u = 0u; u < 4u; u++) {
+            let x = bitcast<vec4<f32>>(src_units[s + u]);
+            var word = 0u;
+            for (var j = 0u; j < 4u; j++) {
+                word |= quantize_code(x[j], ch[4u * u + j]) << (8u * j);
             }
-            dst_units[p.dst_base / 16u + k] = kept_units(codes);
+            codes[u] = word;
         }
+        dst_units[p.dst_base / 16u + k] = kept_units(codes);
+        k = periodic_next(k);
     }
 }
 
 @compute @workgroup_size(256)
 fn dequantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
-    let f = periodic_first(invocation(g));
-    if (f.x >= p.n / 16u) {
+    var k = periodic_first(invocation(g));
+    if (k >= p.n / 16u) {
         return;
     }
-    let ch = channels_from(p.first + 16u * f.x);
-    for (var r = 0u; r < p.rows; r++) {
-        let k = f.x + r * f.y;
-        if (k < p.n / 16u) {
-            let codes = src_units[p.src_base / 16u + k];
-            let d = p.dst_base / 4u + 4u * k;
-            for (var u = 0u; u < 4u; u++) {
-                var x = vec4<u32>();
-                for (var j = 0u; j < 4u; j++) {
-                    x[j] = dequantize_code((codes[u] >> (8u * j)) & 0xffu, ch[4u * u + j]);
-                }
-                dst_units[d + u] = kept_units(x);
+    let ch = channels_from(p.first + 16u * k);
+    for (var r = 0u; r < p.rows && k < p.n / 16u; r++) {
+        let codes = src_units[p.src_base / 16u + k];
+        let d = p.dst_base / 4u + 4u * k;
+        for (var u = 0u; u < 4u; u++) {
+            var x = vec4<u32>();
+            for (var j = 0u; j < 4u; j++) {
+                x[j] = dequantize_code((codes[u] >> (8u * j)) & 0xffu, ch[4u * u + j]);
+            }
+            dst_units[d + u] = kept_units(x);
+        }
+        k = periodic_next(k);
+    }
+}
+
+// channel_extremes for channels of fewer than RUN contiguous elements, where a contiguous run
+// would flush at nearly every element: an invocation keeps the extremes of each element of its
+// group over `p.rows` repeats and flushes them once. (Reading contiguous runs, quantizing 64M
+// f32 along the last axis of 8192 x 8192 on lavapipe took 1.7-2.2 s.)
+@compute @workgroup_size(256)
+fn channel_extremes_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
+    var k = periodic_first(invocation(g));
+    if (k >= p.n / 16u) {
+        return;
+    }
+    let e0 = p.first + 16u * k;
+    var lo: array<u32, 16>;
+    var hi: array<u32, 16>;
+    for (var j = 0u; j < 16u; j++) {
+        lo[j] = 0xffffffffu;
+        hi[j] = 0u;
+    }
+    for (var r = 0u; r < p.rows && k < p.n / 16u; r++) {
+        let s = p.src_base / 4u + 4u * k;
+        for (var u = 0u; u < 4u; u++) {
+            let x = bitcast<vec4<f32>>(src_units[s + u]);
+            for (var j = 0u; j < 4u; j++) {
+                let i = 4u * u + j;
+                let key = key_of(x[j]);
+                lo[i] = select(lo[i], min(lo[i], key), x[j] == x[j]);
+                hi[i] = select(hi[i], max(hi[i], key), x[j] == x[j]);
             }
         }
+        k = periodic_next(k);
+    }
+    var w = walk_from(e0);
+    for (var j = 0u; j < 16u; j++) {
+        if (lo[j] <= hi[j]) {
+            atomicMin(&keys[2u * w.c], lo[j]);
+            atomicMax(&keys[2u * w.c + 1u], hi[j]);
+        }
+        w = walk_next(w);
     }
 }

@@ -132,21 +132,20 @@ fn periodic_rows(entry: &str) -> u64 {
 }
 
 /// The entry point of `entry` over whole 16-byte units, for channels of `inner` contiguous
-/// elements: a group of 16 touches at most two channels from 16 on, any number below. Below,
-/// a `periodic` channel pattern (`inner * channels` elements, a multiple of 16) lets an
-/// invocation reuse a group's channels for the groups a pattern apart.
-fn units_entry(entry: &'static str, inner: u32, periodic: bool) -> &'static str {
-    match (entry, inner >= 16, periodic) {
-        ("quantize_tensor", ..) => "quantize_tensor_units",
-        ("dequantize_tensor", ..) => "dequantize_tensor_units",
-        ("channel_extremes", ..) => "channel_extremes_units",
-        ("channel_extremes_strided", _, true) => "channel_extremes_units_periodic",
-        ("quantize", true, _) => "quantize_units",
-        ("quantize", false, true) => "quantize_units_periodic",
-        ("quantize", false, false) => "quantize_units_short",
-        (_, true, _) => "dequantize_units",
-        (_, false, true) => "dequantize_units_periodic",
-        (_, false, false) => "dequantize_units_short",
+/// elements: from 16 on (`per` for min and max) a group touches at most two channels; below,
+/// the `_periodic` kernels reuse a group's channels for the groups where the channel pattern
+/// repeats.
+fn units_entry(entry: &'static str, inner: u32, per: u64) -> &'static str {
+    let short = (inner as u64) < 16;
+    match entry {
+        "quantize_tensor" => "quantize_tensor_units",
+        "dequantize_tensor" => "dequantize_tensor_units",
+        "channel_extremes" if inner as u64 >= per => "channel_extremes_units",
+        "channel_extremes" => "channel_extremes_units_periodic",
+        "quantize" if short => "quantize_units_periodic",
+        "quantize" => "quantize_units",
+        _ if short => "dequantize_units_periodic",
+        _ => "dequantize_units",
     }
 }
 
@@ -188,6 +187,9 @@ impl Launch<'_> {
         let si = &self.src.inner;
         let dst_chunk = self.dst.map_or(usize::MAX, |d| d.inner.chunk_elems);
         let (qmin, qmax) = self.qtype.range();
+        // Groups of 16 per repeat of the channel pattern: lcm(inner * channels, 16) / 16.
+        let pattern = self.inner as u64 * self.channels as u64;
+        let cols = pattern >> pattern.trailing_zeros().min(4);
         let mut dispatches = Dispatches::new(gpu);
         let mut start = 0;
         while start < self.src.len() {
@@ -199,40 +201,26 @@ impl Launch<'_> {
                 .min((dc + 1).saturating_mul(dst_chunk));
             let n = (end - start) as u64;
             // Whole groups of elements go to the kernels over 16-byte units (16 elements per
-            // invocation; for min and max, runs of `per`, where a run touches at most two
-            // channels), the rest to the element-wise ones.
-            let pattern = self.inner as u64 * self.channels as u64;
-            let periodic = pattern.is_multiple_of(16);
-            let group = match entry {
-                "quantize_tensor" | "dequantize_tensor" | "quantize" | "dequantize" => 16,
-                "channel_extremes" if self.inner as u64 >= self.per => self.per,
-                "channel_extremes_strided" if periodic => 16,
-                _ => u64::MAX, // no whole groups
+            // invocation and repeat; for min and max of long channels, runs of `per`), the rest
+            // to the element-wise ones.
+            let unit_entry = units_entry(entry, self.inner, self.per);
+            let group = match unit_entry {
+                "channel_extremes_units" => self.per,
+                _ => 16,
             };
             let units = n / group * group;
             let unit_part = (units > 0).then(|| {
-                let unit_entry = units_entry(entry, self.inner, periodic);
                 let invocations = if unit_entry.ends_with("_periodic") {
-                    // Every group of a pattern, for each `rows` patterns touched.
-                    let cols = pattern / 16;
-                    cols * (units / 16).div_ceil(periodic_rows(unit_entry) * cols)
+                    // Every group of a repeat, for each `rows` repeats touched.
+                    let repeats = (units / 16).div_ceil(cols);
+                    cols * repeats.div_ceil(periodic_rows(unit_entry))
                 } else {
                     units / group
                 };
                 (unit_entry, 0, units, invocations)
             });
             let rest = n - units;
-            let rest_invocations = match entry {
-                // A column of `per` rows per invocation, for every column of the rows touched.
-                "channel_extremes_strided" => {
-                    let row = self.inner as u64 * self.channels as u64;
-                    let first = start as u64 + units;
-                    let rows = (first + rest - 1) / row - first / row + 1;
-                    row * rows.div_ceil(self.per)
-                }
-                _ => rest.div_ceil(self.per),
-            };
-            let rest_part = (rest > 0).then_some((entry, units, rest, rest_invocations));
+            let rest_part = (rest > 0).then_some((entry, units, rest, rest.div_ceil(self.per)));
             for (entry, skip, count, invocations) in unit_part.into_iter().chain(rest_part) {
                 let (x, y) = crate::cast::grid(invocations.div_ceil(256), max_dim);
                 let t = self.tensor.unwrap_or_default().map(f32::to_bits);
@@ -249,7 +237,7 @@ impl Launch<'_> {
                     x * 256,
                     (self.qtype == QType::I8) as u32,
                     periodic_rows(entry) as u32,
-                    0,
+                    cols as u32,
                     t[0],
                     t[1],
                     t[2],
@@ -327,14 +315,8 @@ impl Tensor {
             });
         }
         if !x.is_empty() {
-            // Channels of fewer elements than a run (`per`) would flush at every channel change.
-            let entry = if (inner as u64) < 64 && channels > 1 {
-                "channel_extremes_strided"
-            } else {
-                "channel_extremes"
-            };
             Launch {
-                entry,
+                entry: "channel_extremes",
                 src: &x,
                 extra: vec![(2, &keys.buffers()[0])],
                 dst: None,

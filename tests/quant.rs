@@ -131,13 +131,15 @@ fn quantization_matches_the_reference_bit_for_bit() {
             // Channels of 70 elements along axis 1: runs of 64 for min and max that straddle
             // two channels and wrap to the first.
             (vec![3, 2, 70], true),
-            // Channel patterns of 48 and 16 elements (axis 2 and axis 1): the kernels that
-            // reuse a group's channels for the groups a pattern apart, with a last block of
-            // groups shorter than the rest.
+            // Channels shorter than 16 elements go to the kernels that reuse a group's
+            // channels for the groups where the pattern repeats: patterns of 48 and 16
+            // elements (axis 2 and 1), with a last block of repeats shorter than the rest; of
+            // 1024 and 1000, with more invocations than one workgroup holds (1000 repeats
+            // every 2000 elements, and leaves elements after the last whole group).
             (vec![11, 3, 48], true),
             (vec![37, 4, 4], true),
-            // A pattern of 1024 (axis 1): more of those invocations than one workgroup holds.
             (vec![64, 1024], true),
+            (vec![41, 1000], true),
         ] {
             let x = data(&shape, shape.len() as u64, edges);
             for qtype in [QType::I8, QType::U8] {
@@ -232,9 +234,10 @@ fn other_dtypes_and_bad_specs() {
 
 // Per-channel min and max along an axis whose channels are not contiguous (the last axis, or one
 // with a short inner stride) read a column of rows per invocation: the extremes must be found
-// in every row, whichever invocation and chunk it falls to. Rows of 5 and 12 elements go to the
-// strided kernel; rows of a multiple of 16 to the periodic one, which reads 16 columns of 64
-// rows per invocation (with 4096 columns, more invocations than one workgroup holds).
+// in every row, whichever invocation and chunk it falls to. An invocation reads a group of 16
+// columns from 64 repeats of the channel pattern: rows of 5 and 12 elements repeat every 80 and
+// 48 elements, and leave elements after the last whole group; rows of 4096 columns need more
+// invocations than one workgroup holds.
 #[test]
 fn channel_extremes_are_found_in_every_row() {
     for (name, gpu) in gpus() {
