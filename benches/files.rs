@@ -1,13 +1,14 @@
 //! A 512 MiB .npy loaded onto the device and saved back, next to `std::fs::copy` of the same
 //! file (the baseline; the goal is load + save ≤ 1.5× a copy). Also statistics and int8
-//! quantization of 64M f32 on the device, next to a GPU buffer copy of the same bytes.
+//! quantization of 64M f32 (8192 × 8192) on the device, per tensor and per channel along either
+//! axis, next to a GPU buffer copy of the same bytes.
 // Criterion is native-only: on wasm32 this bench is empty.
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
 
 use criterion::BatchSize::PerIteration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 use tensorbridge::{Gpu, QuantSpec};
 
 const FILE_BYTES: usize = 512 << 20;
@@ -50,9 +51,12 @@ fn files(c: &mut Criterion) {
 
 fn stats_and_quantize(c: &mut Criterion) {
     let gpu = Gpu::new().expect("a GPU adapter");
-    let n = 64 << 20;
+    let side = 8192;
+    let n = side * side;
     let t = gpu
-        .upload(&Array1::from_shape_fn(n, |i| (i % 1000) as f32 - 500.0))
+        .upload(&Array2::from_shape_fn((side, side), |(i, j)| {
+            ((i * side + j) % 1000) as f32 - 500.0
+        }))
         .unwrap();
     let other = gpu.upload(&Array1::<f32>::zeros(n)).unwrap();
     let mut g = c.benchmark_group("stats_64M_f32");
@@ -72,13 +76,34 @@ fn stats_and_quantize(c: &mut Criterion) {
     g.bench_function("histogram_100", |b| {
         b.iter(|| t.histogram(100, Some((-500.0, 500.0))).unwrap())
     });
-    g.bench_function("quantize_int8", |b| {
-        b.iter(|| {
-            let q = t.quantize(&QuantSpec::int8()).unwrap();
-            gpu.synchronize().unwrap();
-            q
-        })
-    });
+    // Per tensor and per channel along either axis: min and max computed, or given, and back.
+    for (label, axis) in [("tensor", None), ("axis0", Some(0)), ("axis1", Some(1))] {
+        let spec = QuantSpec {
+            axis,
+            ..QuantSpec::int8()
+        };
+        let q = t.quantize(&spec).unwrap();
+        let given = QuantSpec {
+            params: Some((q.scale.clone(), q.zero_point.clone())),
+            ..spec.clone()
+        };
+        for (how, spec) in [("computed", &spec), ("given", &given)] {
+            g.bench_function(format!("quantize_int8_{label}_{how}"), |b| {
+                b.iter(|| {
+                    let q = t.quantize(spec).unwrap();
+                    gpu.synchronize().unwrap();
+                    q
+                })
+            });
+        }
+        g.bench_function(format!("dequantize_int8_{label}"), |b| {
+            b.iter(|| {
+                let x = q.dequantize().unwrap();
+                gpu.synchronize().unwrap();
+                x
+            })
+        });
+    }
     g.finish();
 }
 
