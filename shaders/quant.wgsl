@@ -334,7 +334,8 @@ fn walk_next(w: Walk) -> Walk {
     return Walk(select(w.c, next, wrap), select(w.pos + 1u, 0u, wrap));
 }
 
-// The first group of invocation v; p.n / 16 (none) past the last.
+// The first group of invocation v; p.n / 16 (none) past the last, where the kernels' loops do
+// nothing (and the channels they look up are still in range).
 fn periodic_first(v: u32) -> u32 {
     let groups = p.n / 16u;
     let repeats = groups / p.cols + select(0u, 1u, groups % p.cols != 0u);
@@ -365,9 +366,6 @@ fn channels_from(e0: u32) -> array<Channel, 16> {
 @compute @workgroup_size(256)
 fn quantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
     var k = periodic_first(invocation(g));
-    if (k >= p.n / 16u) {
-        return;
-    }
     let ch = channels_from(p.first + 16u * k);
     for (var r = 0u; r < p.rows && k < p.n / 16u; r++) {
         let s = p.src_base / 4u + 4u * k;
@@ -388,9 +386,6 @@ fn quantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
 @compute @workgroup_size(256)
 fn dequantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
     var k = periodic_first(invocation(g));
-    if (k >= p.n / 16u) {
-        return;
-    }
     let ch = channels_from(p.first + 16u * k);
     for (var r = 0u; r < p.rows && k < p.n / 16u; r++) {
         let codes = src_units[p.src_base / 16u + k];
@@ -413,9 +408,6 @@ fn dequantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
 @compute @workgroup_size(256)
 fn channel_extremes_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
     var k = periodic_first(invocation(g));
-    if (k >= p.n / 16u) {
-        return;
-    }
     let e0 = p.first + 16u * k;
     var lo: array<u32, 16>;
     var hi: array<u32, 16>;
