@@ -73,9 +73,12 @@ fn stats_and_quantize(c: &mut Criterion) {
         })
     });
     g.bench_function("summary", |b| b.iter(|| t.summary().unwrap()));
-    g.bench_function("histogram_100", |b| {
-        b.iter(|| t.histogram(100, Some((-500.0, 500.0))).unwrap())
-    });
+    // 10 bins (NumPy's default) are counted in registers, 100 with atomics.
+    for bins in [10, 100] {
+        g.bench_function(format!("histogram_{bins}"), |b| {
+            b.iter(|| t.histogram(bins, Some((-500.0, 500.0))).unwrap())
+        });
+    }
     // Per tensor and per channel along either axis: min and max computed, or given, and back.
     for (label, axis) in [("tensor", None), ("axis0", Some(0)), ("axis1", Some(1))] {
         let spec = QuantSpec {

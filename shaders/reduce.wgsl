@@ -8,7 +8,8 @@
 //   elements.
 // * `sum_f32`: compensated (Kahan) sums of f32 words (f64 tensors, cast first), one partial per
 //   workgroup.
-// * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics.
+// * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics
+//   (or, for a few bins, in registers first).
 //
 // The host combines the per-workgroup partials in 64-bit arithmetic.
 
@@ -154,7 +155,8 @@ fn to_f32(v: vec2<u32>) -> f32 {
 fn kahan(sum: ptr<function, f32>, c: ptr<function, f32>, x: f32) {
     let y = x - *c;
     let t = *sum + y;
-    if (abs(t) <= 3.4028235e38) {
+    // The largest f32, exactly: Tint (Chromium) rejects a decimal literal that rounds to it.
+    if (abs(t) <= 0x1.fffffep+127f) {
         *c = (t - *sum) - y;
     } else {
         *c = 0.0;
@@ -377,6 +379,46 @@ fn histogram(ids: Ids) {
     hist_begin(ids.li);
     for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
         hist_count(bitcast<f32>(src[p.base + i]));
+    }
+    hist_end(ids.li);
+}
+
+// histogram_units for at most SMALL_BINS bins: each invocation counts in registers, 8-bit
+// counters packed four to a word, and adds them to the workgroup's bins every 63 units (252
+// elements, so no counter overflows) instead of one atomic add per element. 64M f32 on
+// lavapipe, medians of alternating runs: 16 bins 87-106 ms against 238-286 ms with the
+// atomics, 10 bins 101-134 against 194-254. (32 bins in eight words gained only 1.25x, and 64
+// in sixteen were 2-3x slower than the atomics.)
+const SMALL_BINS: u32 = 16u;
+
+@compute @workgroup_size(256)
+fn histogram_units_small(ids: Ids) {
+    hist_begin(ids.li);
+    var c = vec4<u32>();
+    let r = run_of(ids.gid.x, ids.nwg.x);
+    var i = r.x;
+    loop {
+        if (i >= r.y) {
+            break;
+        }
+        let end = min(i + 63u, r.y);
+        for (; i < end; i++) {
+            let u = bitcast<vec4<f32>>(units[i]);
+            for (var e = 0u; e < 4u; e++) {
+                let x = u[e];
+                let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
+                let one = select(0u, 1u << (8u * (b & 3u)), x >= p.lo && x <= p.hi);
+                let word = vec4<u32>(b >> 2u) == vec4<u32>(0u, 1u, 2u, 3u);
+                c += select(vec4<u32>(), vec4<u32>(one), word);
+            }
+        }
+        for (var k = 0u; k < SMALL_BINS; k++) {
+            let v = (c[k / 4u] >> (8u * (k % 4u))) & 0xffu;
+            if (v != 0u) {
+                atomicAdd(&s_hist[k], v);
+            }
+        }
+        c = vec4<u32>();
     }
     hist_end(ids.li);
 }

@@ -109,6 +109,9 @@ struct Extremes {
     fsum: f64,
 }
 
+/// Most bins `histogram_units_small` counts in registers (`SMALL_BINS` in `shaders/reduce.wgsl`).
+const SMALL_BINS: u32 = 16;
+
 /// Histogram parameters for [`Tensor::dispatch`].
 struct Bins {
     count: u32,
@@ -130,9 +133,10 @@ impl Tensor {
                 include_str!("../shaders/reduce.wgsl"),
             )
         });
-        let units_entry = match entry {
-            "extremes" => "extremes_units",
-            "sum_f32" => "sum_f32_units",
+        let units_entry = match (entry, &bins) {
+            ("extremes", _) => "extremes_units",
+            ("sum_f32", _) => "sum_f32_units",
+            (_, Some(b)) if b.count <= SMALL_BINS => "histogram_units_small",
             _ => "histogram_units",
         };
         let pipeline = kernels.pipeline(device, entry, Some(self.dtype()));
@@ -210,9 +214,33 @@ impl Tensor {
         self.cast(DType::F32)
     }
 
+    /// Runs `entry` (see [`Tensor::dispatch`]) and reads its output, inside an error scope: in
+    /// the browser a kernel the device rejects is reported only there (asynchronously), and would
+    /// otherwise read back as zeros.
+    async fn dispatch_and_read(
+        &self,
+        entry: &'static str,
+        words: usize,
+        bins: Option<Bins>,
+    ) -> Result<Vec<u32>> {
+        let scope = self
+            .gpu()
+            .shared
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let read = match self.dispatch(entry, words, bins) {
+            Ok(out) => out.read::<u32>().await.map(|a| a.iter().copied().collect()),
+            Err(e) => Err(e),
+        };
+        match scope.pop().await {
+            Some(e) => Err(Error::Gpu(format!("the {entry} kernel: {e}"))),
+            None => read,
+        }
+    }
+
     /// The `extremes` pass, its per-workgroup partials combined.
     async fn extremes(&self) -> Result<Extremes> {
-        let parts = self.dispatch("extremes", 8, None)?.read::<u32>().await?;
+        let parts = self.dispatch_and_read("extremes", 8, None).await?;
         let mut e = Extremes {
             min_key: u64::MAX,
             max_key: 0,
@@ -220,7 +248,7 @@ impl Tensor {
             nans: 0,
             fsum: 0.0,
         };
-        for p in parts.as_slice().expect("standard layout").chunks(8) {
+        for p in parts.chunks(8) {
             let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
             e.min_key = e.min_key.min(w(0));
             e.max_key = e.max_key.max(w(2));
@@ -301,11 +329,7 @@ impl Tensor {
     }
 
     async fn float_sum(&self) -> Result<f64> {
-        let parts = self
-            .as_f32()?
-            .dispatch("sum_f32", 1, None)?
-            .read::<u32>()
-            .await?;
+        let parts = self.as_f32()?.dispatch_and_read("sum_f32", 1, None).await?;
         Ok(parts.iter().map(|&b| f32::from_bits(b) as f64).sum())
     }
 
@@ -421,13 +445,9 @@ impl Tensor {
             lo: lo as f32,
             hi: hi as f32,
         };
-        let counts = self.as_f32()?.dispatch("histogram", 0, Some(spec))?;
-        let counts = counts
-            .read::<u32>()
-            .await?
-            .iter()
-            .map(|&c| c as u64)
-            .collect();
+        let words = self.as_f32()?;
+        let counts = words.dispatch_and_read("histogram", 0, Some(spec)).await?;
+        let counts = counts.iter().map(|&c| c as u64).collect();
         Ok(Histogram { counts, edges })
     }
 }

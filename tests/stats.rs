@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rng, bytes_of, cast_inputs, gpus, reference::cast_bits};
+use common::{Rng, bytes_of, cast_inputs, gpus, reference::cast_bits, reference_hist};
 use tensorbridge::{DType, Error, Gpu, Kind, Scalar, Tensor};
 
 /// Elements of `d` as f64 (exact for every dtype but 64-bit integers above 2^53).
@@ -153,19 +153,6 @@ fn float_sums_keep_infinities_and_nan() {
     }
 }
 
-/// The histogram rule of the kernel, in the same f32 arithmetic.
-fn reference_hist(xs: &[f32], bins: usize, lo: f64, hi: f64) -> Vec<u64> {
-    let (lo, hi) = (lo as f32, hi as f32);
-    let scale = bins as f32 / (hi - lo);
-    let mut counts = vec![0; bins];
-    for &x in xs {
-        if x >= lo && x <= hi {
-            counts[(((x - lo) * scale) as usize).min(bins - 1)] += 1;
-        }
-    }
-    counts
-}
-
 #[test]
 fn histograms_match_the_reference() {
     for (name, gpu) in gpus() {
@@ -175,8 +162,11 @@ fn histograms_match_the_reference() {
             bits.extend((0..30_000).map(|_| common::valid_bits(d, rng.next())));
             let t = upload(&gpu, d, &bits);
             let xs: Vec<f32> = bits.iter().map(|&b| value(d, b) as f32).collect();
+            // Bins counted in registers (at most 16), in workgroup memory, and in the global
+            // histogram (over 1024).
             for (bins, range) in [
                 (10, Some((-100.0, 100.0))),
+                (100, Some((-100.0, 100.0))),
                 (2000, Some((-1.0, 1.0))),
                 (7, None),
             ] {
@@ -278,8 +268,8 @@ fn packed_tensors_reduce_like_single_ones() {
 }
 
 // Runs of elements in one bin, of every length, cut by NaN and out-of-range values (which must
-// not count), across the chunk and invocation boundaries the variants produce; with workgroup
-// and global bins.
+// not count), across the chunk and invocation boundaries the variants produce; with register,
+// workgroup and global bins, on both sides of the register limit.
 #[test]
 fn histograms_count_runs() {
     for (name, gpu) in gpus() {
@@ -291,13 +281,33 @@ fn histograms_count_runs() {
             })
             .collect();
         let t = gpu.upload(&ndarray::Array1::from(xs.clone())).unwrap();
-        for bins in [13, 1300] {
+        for bins in [13, 16, 17, 1300] {
             let h = t.histogram(bins, Some((0.0, 13.0))).unwrap();
             assert_eq!(
                 h.counts,
                 reference_hist(&xs, bins, 0.0, 13.0),
                 "{name} {bins}"
             );
+        }
+    }
+}
+
+// Up to 16 bins are counted in 8-bit registers, added to the workgroup's bins before any can
+// overflow: millions of elements in the first or the last bin, with hundreds per invocation.
+#[test]
+fn histograms_of_one_value_do_not_overflow() {
+    for (name, gpu) in gpus() {
+        // Tiny chunks would take a dispatch per 512 bytes and few elements per invocation.
+        if gpu.info().max_chunk_bytes < 1 << 20 {
+            continue;
+        }
+        let n = 8 << 20;
+        for (x, bin) in [(0.5f32, 0), (15.5, 15)] {
+            let t = gpu.upload(&ndarray::Array1::from_elem(n, x)).unwrap();
+            let h = t.histogram(16, Some((0.0, 16.0))).unwrap();
+            let mut want = vec![0; 16];
+            want[bin] = n as u64;
+            assert_eq!(h.counts, want, "{name} {x}");
         }
     }
 }

@@ -8,7 +8,9 @@
 mod common;
 
 use common::reference::cast_bits;
-use common::{bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits, valid_bits};
+use common::{
+    bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits, reference_hist, valid_bits,
+};
 use js_sys::{Reflect, Uint8Array};
 use ndarray::{Array2, ShapeBuilder, arr1};
 use tensorbridge::web::{JsGpu, JsTensor};
@@ -61,6 +63,44 @@ async fn strided_views_upload_and_read_into() {
     let mut view = out.view_mut().reversed_axes();
     t.read_into_async(&mut view).await.unwrap();
     assert_eq!(out, a);
+}
+
+/// The reduction kernels compile and count in the browser too: a summary, and histograms with
+/// bins counted in registers (10), in workgroup memory (100) and globally (2000).
+#[wasm_bindgen_test]
+async fn statistics_match_the_cpu() {
+    let gpu = gpu().await;
+    let xs: Vec<f32> = (0..100_003)
+        .map(|i| match i % 97 {
+            0 => f32::NAN,
+            _ => ((i * 7919) % 2001) as f32 - 1000.0,
+        })
+        .collect();
+    let t = gpu.upload(&arr1(&xs)).unwrap();
+    let s = t.summary_async().await.unwrap();
+    assert_eq!(s.count, xs.len());
+    assert_eq!(s.nan_count, xs.iter().filter(|x| x.is_nan()).count());
+    // NaN propagates, as in np.min; without it the extremes are exact.
+    assert!(s.min.as_f64().is_nan() && s.max.as_f64().is_nan(), "{s:?}");
+    let finite: Vec<f32> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
+    let s = gpu
+        .upload(&arr1(&finite))
+        .unwrap()
+        .summary_async()
+        .await
+        .unwrap();
+    assert_eq!((s.min.as_f64(), s.max.as_f64()), (-1000.0, 1000.0));
+    for bins in [10, 100, 2000] {
+        let h = t
+            .histogram_async(bins, Some((-1000.0, 1000.0)))
+            .await
+            .unwrap();
+        assert_eq!(
+            h.counts,
+            reference_hist(&xs, bins, -1000.0, 1000.0),
+            "{bins}"
+        );
+    }
 }
 
 /// Casts every source dtype to the targets `to(from)` gives and compares with the reference.

@@ -77,6 +77,19 @@ pub fn gpus() -> Vec<(String, Gpu)> {
     out
 }
 
+/// The histogram rule of the kernels, in the same f32 arithmetic.
+pub fn reference_hist(xs: &[f32], bins: usize, lo: f64, hi: f64) -> Vec<u64> {
+    let (lo, hi) = (lo as f32, hi as f32);
+    let scale = bins as f32 / (hi - lo);
+    let mut counts = vec![0; bins];
+    for &x in xs {
+        if x >= lo && x <= hi {
+            counts[(((x - lo) * scale) as usize).min(bins - 1)] += 1;
+        }
+    }
+    counts
+}
+
 /// SplitMix64: deterministic random bits.
 pub struct Rng(pub u64);
 
