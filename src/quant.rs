@@ -291,15 +291,24 @@ impl Tensor {
         }
     }
 
-    /// Per-channel (min, max), NaN skipped, from the device. Channels with no finite value
-    /// report (0, 0).
+    /// Per-channel (min, max), NaN skipped, from the device (blocking, native only). Channels
+    /// with no finite value report (0, 0).
     pub fn channel_min_max(&self, axis: Option<usize>) -> Result<Vec<(f32, f32)>> {
+        block_on(
+            "Tensor::channel_min_max",
+            "Tensor::channel_min_max_async().await",
+            || self.channel_min_max_async(axis),
+        )?
+    }
+
+    /// [`Tensor::channel_min_max`] without blocking.
+    pub async fn channel_min_max_async(&self, axis: Option<usize>) -> Result<Vec<(f32, f32)>> {
         let x = self.cast(DType::F32)?;
         let (inner, channels) = self.channels(axis)?;
         if channels == 1 {
             // One channel: the reductions' `extremes` pass, which reads 16-byte units (64M f32
             // on lavapipe: about 50 ms, against about 200 ms for the per-channel kernel).
-            let mm = block_on("Tensor::channel_min_max", "", || x.min_max_skipping_nan())??;
+            let mm = x.min_max_skipping_nan().await?;
             return Ok(vec![mm.map_or((0.0, 0.0), |(lo, hi)| {
                 (lo.as_f64() as f32, hi.as_f64() as f32)
             })]);
@@ -328,7 +337,7 @@ impl Tensor {
             }
             .run(x.gpu())?;
         }
-        let k = keys.to_array::<u32>()?;
+        let k = keys.read::<u32>().await?;
         let unkey = |k: u32| f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k });
         Ok(k.as_slice()
             .expect("standard layout")
@@ -344,6 +353,8 @@ impl Tensor {
     }
 
     /// Quantizes to 8-bit codes on the device (float dtypes; others are cast to f32 first).
+    /// With given parameters it does not block; computing min and max waits for them (native
+    /// only: on the web use [`Tensor::quantize_async`]).
     ///
     /// ```
     /// use tensorbridge::{QuantSpec, QScheme, QType};
@@ -361,57 +372,90 @@ impl Tensor {
     /// # Ok::<(), tensorbridge::Error>(())
     /// ```
     pub fn quantize(&self, spec: &QuantSpec) -> Result<QTensor> {
-        let (inner, channels) = self.channels(spec.axis)?;
-        // Cast once; min/max and the codes both read the f32 tensor (a clone when already f32).
-        let x = self.cast(DType::F32)?;
-        let (scale, zero_point) = match &spec.params {
-            Some((s, z)) => {
-                if s.len() != channels as usize || z.len() != channels as usize {
-                    return Err(Error::ShapeMismatch {
-                        expected: vec![channels as usize],
-                        got: vec![s.len(), z.len()],
-                    });
-                }
-                if s.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
-                    return Err(Error::InvalidOption {
-                        name: "scale",
-                        value: format!("{s:?}"),
-                        reason: "scales must be finite and positive".into(),
-                    });
-                }
-                (s.clone(), z.clone())
-            }
-            None => x
-                .channel_min_max(spec.axis)?
-                .into_iter()
-                .map(|(lo, hi)| quant_params(spec.qtype, spec.scheme, lo, hi))
-                .unzip(),
+        let (x, given) = self.quantize_input(spec)?;
+        let params = match given {
+            Some(p) => p,
+            None => block_on("Tensor::quantize", "Tensor::quantize_async().await", || {
+                computed_params(&x, spec)
+            })??,
         };
-        let gpu = x.gpu();
-        let table = channel_table(gpu, &scale, &zero_point)?;
-        let codes = Tensor::alloc(gpu, spec.qtype.dtype(), self.shape())?;
-        if !x.is_empty() {
-            Launch {
-                entry: "quantize",
-                src: &x,
-                extra: vec![(3, &table)],
-                dst: Some(&codes),
-                inner,
-                channels,
-                qtype: spec.qtype,
-                per: 4,
-                tensor: one_channel(&scale, &zero_point),
-            }
-            .run(gpu)?;
-        }
-        gpu.shared.pool.give(table);
-        Ok(QTensor {
-            codes,
-            scale,
-            zero_point,
-            axis: spec.axis,
-        })
+        quantize_with(&x, spec, params)
     }
+
+    /// [`Tensor::quantize`] without blocking (it waits for min and max when they are computed).
+    pub async fn quantize_async(&self, spec: &QuantSpec) -> Result<QTensor> {
+        let (x, given) = self.quantize_input(spec)?;
+        let params = match given {
+            Some(p) => p,
+            None => computed_params(&x, spec).await?,
+        };
+        quantize_with(&x, spec, params)
+    }
+
+    /// The tensor as f32 (cast once: min/max and the codes both read it; a clone when already
+    /// f32) and the given parameters, checked.
+    fn quantize_input(&self, spec: &QuantSpec) -> Result<(Tensor, Option<Params>)> {
+        let (_, channels) = self.channels(spec.axis)?;
+        let x = self.cast(DType::F32)?;
+        let Some((s, z)) = &spec.params else {
+            return Ok((x, None));
+        };
+        if s.len() != channels as usize || z.len() != channels as usize {
+            return Err(Error::ShapeMismatch {
+                expected: vec![channels as usize],
+                got: vec![s.len(), z.len()],
+            });
+        }
+        if s.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
+            return Err(Error::InvalidOption {
+                name: "scale",
+                value: format!("{s:?}"),
+                reason: "scales must be finite and positive".into(),
+            });
+        }
+        Ok((x, Some((s.clone(), z.clone()))))
+    }
+}
+
+/// Per-channel scales and zero points.
+type Params = (Vec<f32>, Vec<i32>);
+
+/// Scales and zero points from the per-channel min and max of `x` (f32).
+async fn computed_params(x: &Tensor, spec: &QuantSpec) -> Result<Params> {
+    Ok(x.channel_min_max_async(spec.axis)
+        .await?
+        .into_iter()
+        .map(|(lo, hi)| quant_params(spec.qtype, spec.scheme, lo, hi))
+        .unzip())
+}
+
+/// The codes of `x` (f32) with the given parameters.
+fn quantize_with(x: &Tensor, spec: &QuantSpec, (scale, zero_point): Params) -> Result<QTensor> {
+    let (inner, channels) = x.channels(spec.axis)?;
+    let gpu = x.gpu();
+    let table = channel_table(gpu, &scale, &zero_point)?;
+    let codes = Tensor::alloc(gpu, spec.qtype.dtype(), x.shape())?;
+    if !x.is_empty() {
+        Launch {
+            entry: "quantize",
+            src: x,
+            extra: vec![(3, &table)],
+            dst: Some(&codes),
+            inner,
+            channels,
+            qtype: spec.qtype,
+            per: 4,
+            tensor: one_channel(&scale, &zero_point),
+        }
+        .run(gpu)?;
+    }
+    gpu.shared.pool.give(table);
+    Ok(QTensor {
+        codes,
+        scale,
+        zero_point,
+        axis: spec.axis,
+    })
 }
 
 /// One channel's row of the parameter table: (scale, 1/scale, zero point, 0).

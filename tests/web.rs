@@ -14,7 +14,7 @@ use common::{
 use js_sys::{Reflect, Uint8Array};
 use ndarray::{Array2, ShapeBuilder, arr1};
 use tensorbridge::web::{JsGpu, JsTensor};
-use tensorbridge::{DType, Error, Gpu, GpuOptions, TransferPath, wgpu};
+use tensorbridge::{DType, Error, Gpu, GpuOptions, QuantSpec, TransferPath, wgpu};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -99,6 +99,63 @@ async fn statistics_match_the_cpu() {
             h.counts,
             reference_hist(&xs, bins, -1000.0, 1000.0),
             "{bins}"
+        );
+    }
+}
+
+/// Quantization in the browser: with given parameters (no readback), per channel along either
+/// axis, and back; with min and max computed, through `quantize_async`.
+#[wasm_bindgen_test]
+async fn quantization_runs_in_the_browser() {
+    let gpu = gpu().await;
+    let x = Array2::from_shape_fn((3, 40), |(c, i)| (i as f32 - 20.0) * 0.5 * (c + 1) as f32);
+    let t = gpu.upload(&x).unwrap();
+    for (axis, scale, zp) in [
+        (0, vec![0.5, 1.0, 1.5], vec![0, 3, -2]),
+        (1, vec![0.5; 40], (0..40).map(|i| i % 7 - 3).collect()),
+    ] {
+        let spec = QuantSpec {
+            axis: Some(axis),
+            params: Some((scale.clone(), zp.clone())),
+            ..QuantSpec::int8()
+        };
+        let q = t.quantize(&spec).unwrap();
+        let codes = q.codes.read::<i8>().await.unwrap();
+        for ((c, i), &v) in x.indexed_iter() {
+            let k = if axis == 0 { c } else { i };
+            let want = ((v / scale[k]).round_ties_even() as i32 + zp[k]).clamp(-128, 127);
+            assert_eq!(codes[[c, i]] as i32, want, "axis {axis} at {c},{i}");
+        }
+        let back = q.dequantize().unwrap().read::<f32>().await.unwrap();
+        assert_eq!(back, x.clone().into_dyn(), "axis {axis}");
+    }
+    // With min and max computed, the blocking call refuses and the async one works.
+    let computed = t.quantize(&QuantSpec::int8());
+    assert!(
+        matches!(computed, Err(Error::BlockingUnsupported { .. })),
+        "{computed:?}"
+    );
+    let spec = QuantSpec {
+        axis: Some(1),
+        ..QuantSpec::int8()
+    };
+    let q = t.quantize_async(&spec).await.unwrap();
+    let mm = t.channel_min_max_async(Some(1)).await.unwrap();
+    for (i, &(lo, hi)) in mm.iter().enumerate() {
+        let col = x.column(i);
+        let want = (
+            col.iter().copied().fold(f32::INFINITY, f32::min),
+            col.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        );
+        assert_eq!((lo, hi), want, "column {i}");
+    }
+    let back = q.dequantize().unwrap().read::<f32>().await.unwrap();
+    for ((c, i), &v) in x.indexed_iter() {
+        let err = (v - back[[c, i]]).abs();
+        assert!(
+            err <= q.scale[i] / 2.0 * 1.001,
+            "{v} -> {} at {c},{i}",
+            back[[c, i]]
         );
     }
 }
