@@ -5,7 +5,7 @@
 
 use crate::dtype::Kind;
 use crate::kernels::{Dispatches, Kernels};
-use crate::sync::block_on;
+use crate::sync::{block_on, validated};
 use crate::{DType, Error, Gpu, Result, Tensor};
 
 /// A value of a tensor's dtype, as [`Tensor::min`] and friends return it.
@@ -214,28 +214,19 @@ impl Tensor {
         self.cast(DType::F32)
     }
 
-    /// Runs `entry` (see [`Tensor::dispatch`]) and reads its output, inside an error scope: in
-    /// the browser a kernel the device rejects is reported only there (asynchronously), and would
-    /// otherwise read back as zeros.
+    /// Runs `entry` (see [`Tensor::dispatch`]) and reads its output, in a validation error
+    /// scope (see [`validated`]).
     async fn dispatch_and_read(
         &self,
         entry: &'static str,
         words: usize,
         bins: Option<Bins>,
     ) -> Result<Vec<u32>> {
-        let scope = self
-            .gpu()
-            .shared
-            .device
-            .push_error_scope(wgpu::ErrorFilter::Validation);
-        let read = match self.dispatch(entry, words, bins) {
-            Ok(out) => out.read::<u32>().await.map(|a| a.iter().copied().collect()),
-            Err(e) => Err(e),
-        };
-        match scope.pop().await {
-            Some(e) => Err(Error::Gpu(format!("the {entry} kernel: {e}"))),
-            None => read,
-        }
+        validated(self.gpu(), &format!("the {entry} kernel"), || async {
+            let out = self.dispatch(entry, words, bins)?;
+            Ok(out.read::<u32>().await?.iter().copied().collect())
+        })
+        .await
     }
 
     /// The `extremes` pass, its per-workgroup partials combined.

@@ -2,9 +2,7 @@
 
 use std::future::Future;
 
-#[cfg(target_arch = "wasm32")]
-use crate::Error;
-use crate::{Gpu, Result};
+use crate::{Error, Gpu, Result};
 
 /// Runs an async operation to completion on native; on wasm, blocking is impossible, so it
 /// returns [`Error::BlockingUnsupported`] naming the async alternative.
@@ -24,6 +22,26 @@ pub(crate) fn block_on<F: Future>(
     _f: impl FnOnce() -> F,
 ) -> Result<F::Output> {
     Err(Error::BlockingUnsupported { call, alternative })
+}
+
+/// Runs `f` (device work and its readback) inside a validation error scope, so that a kernel or
+/// command the device rejects fails the call with [`Error::Gpu`] naming `what`. In the browser
+/// such errors arrive only asynchronously: without the scope the call would read back zeros and
+/// the error would surface in some later call.
+pub(crate) async fn validated<T, F: Future<Output = Result<T>>>(
+    gpu: &Gpu,
+    what: &str,
+    f: impl FnOnce() -> F,
+) -> Result<T> {
+    let scope = gpu
+        .shared
+        .device
+        .push_error_scope(wgpu::ErrorFilter::Validation);
+    let result = f().await;
+    match scope.pop().await {
+        Some(e) => Err(Error::Gpu(format!("{what}: {e}"))),
+        None => result,
+    }
 }
 
 /// Maps `slice` and waits until the mapping is usable.

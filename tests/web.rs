@@ -1,6 +1,6 @@
 //! The browser build on WebGPU (SwiftShader in headless Chromium): the Rust async API unchanged,
 //! the blocking calls' errors, every dtype's round trip, all 169 casts against the CPU reference,
-//! chunking, and the JS API (`Gpu`, `Tensor`) with its TypeErrors.
+//! chunking, statistics and quantization, and the JS API (`Gpu`, `Tensor`) with its TypeErrors.
 //!
 //! Run with `cargo test --target wasm32-unknown-unknown --test web` (tests/run.sh does).
 #![cfg(target_arch = "wasm32")]
@@ -63,6 +63,16 @@ async fn strided_views_upload_and_read_into() {
     let mut view = out.view_mut().reversed_axes();
     t.read_into_async(&mut view).await.unwrap();
     assert_eq!(out, a);
+}
+
+#[wasm_bindgen_test]
+async fn read_as_casts_on_the_device_then_reads() {
+    let gpu = gpu().await;
+    let t = gpu.upload(&arr1(&[1u8, 2, 255])).unwrap();
+    let f = t.read_as::<f32>().await.unwrap();
+    assert_eq!(f.as_slice().unwrap(), &[1.0, 2.0, 255.0]);
+    let i = t.read_as::<i64>().await.unwrap();
+    assert_eq!(i.as_slice().unwrap(), &[1, 2, 255]);
 }
 
 /// The reduction kernels compile and count in the browser too: a summary, and histograms with

@@ -26,6 +26,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 
 use crate::dtype::Kind;
 use crate::kernels::Dispatches;
+use crate::sync::validated;
 use crate::{DType, Element, Gpu, Result, Tensor};
 pub(crate) use pipelines::CastKernels;
 use pipelines::{VECTOR_WORKGROUP, WORDS_PER_WORKGROUP};
@@ -254,7 +255,11 @@ impl Tensor {
 
     /// Casts on the device to `T`'s dtype, then reads back (without blocking).
     pub async fn read_as<T: Element>(&self) -> Result<ArrayD<T>> {
-        self.cast(T::DTYPE)?.read::<T>().await
+        let what = format!("casting {} to {}", self.dtype(), T::DTYPE);
+        validated(self.gpu(), &what, || async {
+            self.cast(T::DTYPE)?.read::<T>().await
+        })
+        .await
     }
 
     /// Casts on the device to `T`'s dtype, then reads back (blocking, native only).
