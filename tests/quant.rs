@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rng, gpus};
+use common::{Rng, gpus, quantize_ref};
 use ndarray::{ArrayD, IxDyn};
 use tensorbridge::{DType, Error, Gpu, QScheme, QType, QuantSpec};
 
@@ -36,18 +36,6 @@ fn params(qt: QType, scheme: QScheme, lo: f32, hi: f32) -> (f32, i32) {
             (s, if qt == QType::I8 { 0 } else { 128 })
         }
     }
-}
-
-fn quantize_ref(x: f32, s: f32, z: i32, qt: QType) -> i32 {
-    let (qmin, qmax) = if qt == QType::I8 {
-        (-128.0, 127.0)
-    } else {
-        (0.0, 255.0)
-    };
-    if x.is_nan() {
-        return z;
-    }
-    ((x * (1.0 / s)).round_ties_even() + z as f32).clamp(qmin, qmax) as i32
 }
 
 fn data(shape: &[usize], seed: u64, edges: bool) -> ArrayD<f32> {

@@ -9,12 +9,13 @@ mod common;
 
 use common::reference::cast_bits;
 use common::{
-    bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits, reference_hist, valid_bits,
+    bits_from_bytes, bytes_of, cast_inputs, edge_and_random_bits, quantize_ref, reference_hist,
+    valid_bits,
 };
 use js_sys::{Reflect, Uint8Array};
 use ndarray::{Array2, ShapeBuilder, arr1};
 use tensorbridge::web::{JsGpu, JsTensor};
-use tensorbridge::{DType, Error, Gpu, GpuOptions, QuantSpec, TransferPath, wgpu};
+use tensorbridge::{DType, Error, Gpu, GpuOptions, QType, QuantSpec, TransferPath, wgpu};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -133,7 +134,7 @@ async fn quantization_runs_in_the_browser() {
         let codes = q.codes.read::<i8>().await.unwrap();
         for ((c, i), &v) in x.indexed_iter() {
             let k = if axis == 0 { c } else { i };
-            let want = ((v / scale[k]).round_ties_even() as i32 + zp[k]).clamp(-128, 127);
+            let want = quantize_ref(v, scale[k], zp[k], QType::I8);
             assert_eq!(codes[[c, i]] as i32, want, "axis {axis} at {c},{i}");
         }
         let back = q.dequantize().unwrap().read::<f32>().await.unwrap();

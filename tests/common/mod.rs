@@ -77,6 +77,20 @@ pub fn gpus() -> Vec<(String, Gpu)> {
     out
 }
 
+/// The quantization rule of the kernels: x times the reciprocal of the scale, rounded half to
+/// even, plus the zero point, saturated; NaN gives the zero point.
+pub fn quantize_ref(x: f32, s: f32, z: i32, qt: tensorbridge::QType) -> i32 {
+    let (qmin, qmax) = if qt == tensorbridge::QType::I8 {
+        (-128.0, 127.0)
+    } else {
+        (0.0, 255.0)
+    };
+    if x.is_nan() {
+        return z;
+    }
+    ((x * (1.0 / s)).round_ties_even() + z as f32).clamp(qmin, qmax) as i32
+}
+
 /// The histogram rule of the kernels, in the same f32 arithmetic.
 pub fn reference_hist(xs: &[f32], bins: usize, lo: f64, hi: f64) -> Vec<u64> {
     let (lo, hi) = (lo as f32, hi as f32);
