@@ -1,5 +1,7 @@
 //! 64M elements of each benchmarked cast, next to a `copy_buffer_to_buffer` of the larger of input
-//! and output measured in the same run (the baseline; the goal is cast ≤ 2× copy).
+//! and output measured in the same run (the baseline; the goal is cast ≤ 2× copy), and the
+//! cast's floor: the same kernel's loads and stores without the conversion
+//! (`Tensor::cast_floor`).
 // Criterion is native-only: on wasm32 this bench is empty.
 #![cfg_attr(target_arch = "wasm32", no_main)]
 #![cfg(not(target_arch = "wasm32"))]
@@ -39,6 +41,13 @@ fn casts(c: &mut Criterion) {
                 }
                 gpu.queue().submit([enc.finish()]);
                 gpu.synchronize().unwrap();
+            })
+        });
+        g.bench_function(BenchmarkId::new("floor", &name), |bench| {
+            bench.iter(|| {
+                let out = src.cast_floor(to).unwrap();
+                gpu.synchronize().unwrap();
+                out
             })
         });
         g.bench_function(BenchmarkId::new("cast", &name), |bench| {

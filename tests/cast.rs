@@ -106,6 +106,30 @@ fn upload_as_and_read_as() {
     }
 }
 
+// The floor makes the vector kernel's loads and stores without converting: for a pair of the
+// same size, a tensor that fills whole invocations comes out with the source's bytes.
+#[test]
+fn cast_floor_moves_the_bytes_without_converting() {
+    let n = 1 << 12;
+    let mut rng = Rng(7);
+    for (name, gpu) in all_gpus() {
+        for from in DType::ALL {
+            let mask = if from == DType::Bool { 1 } else { 0xff };
+            let bytes: Vec<u8> = (0..n * from.size_in_bytes())
+                .map(|_| rng.next() as u8 & mask)
+                .collect();
+            let t = gpu.upload_bytes(&bytes, from, &[4, n / 4]).unwrap();
+            for to in DType::ALL {
+                let f = t.cast_floor(to).unwrap();
+                assert_eq!((f.dtype(), f.shape()), (to, t.shape()), "{name}");
+                if from.size_in_bytes() == to.size_in_bytes() {
+                    assert_eq!(f.to_bytes().unwrap(), bytes, "{name}: {from} -> {to}");
+                }
+            }
+        }
+    }
+}
+
 // The reference itself, against independent implementations: Rust `as` (round to nearest even
 // for int -> float and f64 -> f32) and the `half` crate (f32 -> f16 / bf16).
 #[test]

@@ -194,6 +194,8 @@ fn bench_reports_json_and_plots() {
         "4K,64K",
         "--dtypes",
         "f32",
+        "--cast-elems",
+        "1M",
         "--quiet",
         "--plot",
         plot.to_str().unwrap(),
@@ -218,6 +220,20 @@ fn bench_reports_json_and_plots() {
             .iter()
             .any(|f| f["path"] == "upload")
     );
+    let casts = v["casts"].as_array().unwrap();
+    assert_eq!(casts.len(), tensorbridge::BENCHMARKED_CASTS.len());
+    for c in casts {
+        assert_eq!(c["elems"], 1 << 20);
+        for key in [
+            "copy_s",
+            "cast_s",
+            "floor_s",
+            "ratio_to_copy",
+            "ratio_to_floor",
+        ] {
+            assert!(c[key].as_f64().unwrap() > 0.0, "{key}: {c}");
+        }
+    }
     assert!(v["gains"]["batching_gain"].as_f64().unwrap() > 0.0);
     assert!(v["stats"]["upload"]["calls"].as_u64().unwrap() > 0);
     assert!(std::fs::read_to_string(&plot).unwrap().contains("<line"));

@@ -29,7 +29,7 @@ use crate::kernels::Dispatches;
 use crate::sync::validated;
 use crate::{DType, Element, Gpu, Result, Tensor};
 pub(crate) use pipelines::CastKernels;
-use pipelines::{VECTOR_WORKGROUP, WORDS_PER_WORKGROUP};
+use pipelines::{Kernel, VECTOR_WORKGROUP, WORDS_PER_WORKGROUP};
 
 /// Most elements one dispatch covers, keeping `Params` fields inside u32.
 const MAX_DISPATCH_ELEMS: usize = 1 << 30;
@@ -188,6 +188,34 @@ impl Tensor {
     /// # Ok::<(), tensorbridge::Error>(())
     /// ```
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
+        self.cast_with(dtype, Kernel::Vector)
+    }
+
+    /// The memory traffic of [`Tensor::cast`] to `dtype` without its arithmetic, for
+    /// profiling: the same dispatches of the same vector kernel, making the same loads and
+    /// stores, with the conversion of each element left out (each target word is the XOR of the
+    /// source words that fall on it). The result has the right dtype and shape, but its contents
+    /// are **not** the cast's.
+    ///
+    /// A cast's time over this one's is what its conversion costs on the adapter; this one's
+    /// over a `copy_buffer_to_buffer` of the same bytes is what the adapter's compute-shader
+    /// path to memory costs. Where [`Tensor::cast`] needs no kernel (same dtype, or integers of
+    /// the same width) this does what it does.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::Array1::<f32>::zeros(1 << 16))?;
+    /// let f = t.cast_floor(tensorbridge::DType::F16)?;
+    /// assert_eq!((f.dtype(), f.shape()), (tensorbridge::DType::F16, t.shape()));
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn cast_floor(&self, dtype: DType) -> Result<Tensor> {
+        self.cast_with(dtype, Kernel::Floor)
+    }
+
+    /// [`Tensor::cast`] with `vector` (the vector kernel or its floor) where a tensor fills
+    /// whole vector invocations.
+    fn cast_with(&self, dtype: DType, vector: Kernel) -> Result<Tensor> {
         let from = self.dtype();
         if from == dtype {
             return Ok(self.clone());
@@ -209,7 +237,8 @@ impl Tensor {
         let mut pipelines = [None, None];
         for d in &dispatches {
             if pipelines[d.vector as usize].is_none() {
-                pipelines[d.vector as usize] = Some(kernels.pipeline(gpu, from, dtype, d.vector)?);
+                let kernel = if d.vector { vector } else { Kernel::Words };
+                pipelines[d.vector as usize] = Some(kernels.pipeline(gpu, from, dtype, kernel)?);
             }
         }
         let (su, du) = shape.unit_bytes();

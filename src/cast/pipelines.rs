@@ -29,6 +29,17 @@ pub(crate) const WORDS_PER_WORKGROUP: u64 = 256 * 8;
 /// Invocations per workgroup of the vector kernel.
 pub(crate) const VECTOR_WORKGROUP: u64 = 256;
 
+/// Which kernel of a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kernel {
+    /// The word kernel, for the elements that do not fill a vector invocation.
+    Words,
+    /// The vector kernel.
+    Vector,
+    /// The vector kernel with the conversion left out ([`crate::Tensor::cast_floor`]).
+    Floor,
+}
+
 pub(crate) struct CastKernels {
     words: wgpu::ShaderModule,
     pipeline_layout: wgpu::PipelineLayout,
@@ -36,8 +47,8 @@ pub(crate) struct CastKernels {
     int64: bool,
     /// The native conversions the vector kernels use; set once the probe has run.
     pub native: super::native::Native,
-    /// Pipelines by (source, target, vector kernel or word kernel), compiled on first use.
-    pipelines: Mutex<HashMap<(DType, DType, bool), wgpu::ComputePipeline>>,
+    /// Pipelines by (source, target, kernel), compiled on first use.
+    pipelines: Mutex<HashMap<(DType, DType, Kernel), wgpu::ComputePipeline>>,
 }
 
 fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
@@ -111,25 +122,26 @@ impl CastKernels {
         Shape::new(from, to, self.int64, self.native)
     }
 
-    /// The vector (`true`) or word kernel of `from -> to`, compiled on first use.
+    /// The `kernel` of `from -> to`, compiled on first use.
     pub fn pipeline(
         &self,
         gpu: &Gpu,
         from: DType,
         to: DType,
-        vector: bool,
+        kernel: Kernel,
     ) -> Result<wgpu::ComputePipeline> {
         let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = cache.get(&(from, to, vector)) {
+        if let Some(p) = cache.get(&(from, to, kernel)) {
             return Ok(p.clone());
         }
         let device = &gpu.shared.device;
         let scope = (!cfg!(target_arch = "wasm32"))
             .then(|| device.push_error_scope(wgpu::ErrorFilter::Validation));
         let mut constants = constants(from, to);
-        let pipeline = if vector {
+        let pipeline = if kernel != Kernel::Words {
+            let floor = kernel == Kernel::Floor;
             let source = template!().to_owned()
-                + &vector::source(from, to, self.shape(from, to), self.native);
+                + &vector::source(from, to, self.shape(from, to), self.native, floor);
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some("tensorbridge cast vector"),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -146,7 +158,7 @@ impl CastKernels {
                 "compiling the {from} -> {to} cast kernel: {e}"
             )));
         }
-        cache.insert((from, to, vector), pipeline.clone());
+        cache.insert((from, to, kernel), pipeline.clone());
         Ok(pipeline)
     }
 

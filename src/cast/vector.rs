@@ -163,7 +163,11 @@ fn field(x: &str, bits: u32, shift: u32) -> String {
 /// `shaders/cast_vector.wgsl`. Inside `convert_units` everything works on u32 words: the
 /// source units are split into words `a0, a1, ...`, each element is cut from them, converted,
 /// and packed into target words `b0, b1, ...`, which are joined into the target units.
-pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> String {
+///
+/// With `floor`, the conversion is left out: each target word is the XOR of the source words
+/// that fall on it (or a copy of one, where the target is wider), so the kernel makes the same
+/// loads and stores with next to no arithmetic ([`crate::Tensor::cast_floor`]).
+pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor: bool) -> String {
     let w = shape.word_bits;
     let per = w / 32; // u32 words per W
     let (sb, db) = (from.bits(), to.bits());
@@ -196,7 +200,15 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native) -> St
     }
     // The target words, as lists of OR-ed fields.
     let mut words = vec![Vec::new(); (shape.elems * db / 32) as usize];
-    for k in 0..shape.elems {
+    if floor {
+        let (na, nb) = (ins * shape.src_lanes * per, words.len() as u32);
+        for (j, w) in words.iter_mut().enumerate() {
+            let sources = (j as u32..na.max(nb)).step_by(nb as usize);
+            let xor: Vec<String> = sources.map(|i| format!("a{}", i % na)).collect();
+            w.push(xor.join(" ^ "));
+        }
+    }
+    for k in (0..shape.elems).filter(|_| !floor) {
         let (j, shift) = (k * sb / 32, k * sb % 32);
         let raw = match sb {
             64 => format!("vec2<u32>(a{}, a{})", 2 * k, 2 * k + 1),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ndarray::{ArcArray1, Array1, ArrayD};
 use tensorbridge::{DType, Gpu, GpuOptions, Result, Tensor, TransferPath};
 
-use crate::report::{CastRow, Files, Fit, Gains, Report, Row};
+use crate::report::{CastRow, CastTimes, Files, Fit, Gains, Report, Row};
 
 /// Options of `tensorbridge bench`.
 #[derive(clap::Args)]
@@ -202,7 +202,8 @@ fn measure(gpu: &Gpu, dtype: DType, bytes: usize, args: &Args) -> Result<Row> {
 }
 
 /// Each of [`tensorbridge::BENCHMARKED_CASTS`] on `n` elements, next to a GPU copy of the larger
-/// side. Copy and cast alternate, so drift in the machine's speed hits both alike.
+/// side and the cast's floor ([`tensorbridge::Tensor::cast_floor`]). The three alternate, so
+/// drift in the machine's speed hits them alike.
 fn casts(gpu: &Gpu, n: usize, reps: usize) -> Result<Vec<CastRow>> {
     let mut rows = Vec::new();
     for (from, to) in tensorbridge::BENCHMARKED_CASTS {
@@ -218,16 +219,29 @@ fn casts(gpu: &Gpu, n: usize, reps: usize) -> Result<Vec<CastRow>> {
             let _out = src.cast(to)?;
             gpu.synchronize()
         };
-        let (mut copies, mut times) = (Vec::new(), Vec::new());
+        let floor = || -> Result<()> {
+            let _out = src.cast_floor(to)?;
+            gpu.synchronize()
+        };
+        let (mut copies, mut times, mut floors) = (Vec::new(), Vec::new(), Vec::new());
         cast()?;
+        floor()?;
         gpu_copy(gpu, &x, &y)?;
         for _ in 0..reps {
             copies.push(elapsed(|| gpu_copy(gpu, &x, &y))?);
+            floors.push(elapsed(floor)?);
             times.push(elapsed(cast)?);
         }
-        copies.sort();
-        times.sort();
-        rows.push(CastRow::new(from, to, n, copies[reps / 2], times[reps / 2]));
+        let median = |mut v: Vec<Duration>| {
+            v.sort();
+            v[reps / 2]
+        };
+        let times = CastTimes {
+            copy: median(copies),
+            cast: median(times),
+            floor: median(floors),
+        };
+        rows.push(CastRow::new(from, to, n, times));
     }
     Ok(rows)
 }

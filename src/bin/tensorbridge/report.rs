@@ -63,19 +63,41 @@ pub struct CastRow {
     /// A GPU copy of the larger side.
     pub copy_s: f64,
     pub cast_s: f64,
+    /// [`tensorbridge::Tensor::cast_floor`]: the cast's kernel making the same loads and stores
+    /// without converting.
+    pub floor_s: f64,
     /// cast ÷ copy; the goal is at most 2.
     pub ratio_to_copy: f64,
+    /// floor ÷ copy: what the adapter's compute-shader path to memory costs.
+    pub floor_to_copy: f64,
+    /// cast ÷ floor: what the conversion arithmetic adds.
+    pub ratio_to_floor: f64,
+}
+
+/// Median times of one benchmarked cast and its baselines.
+pub struct CastTimes {
+    pub copy: Duration,
+    pub cast: Duration,
+    pub floor: Duration,
 }
 
 impl CastRow {
-    pub fn new(from: DType, to: DType, elems: usize, copy: Duration, cast: Duration) -> CastRow {
+    pub fn new(from: DType, to: DType, elems: usize, t: CastTimes) -> CastRow {
+        let (copy, cast, floor) = (
+            t.copy.as_secs_f64(),
+            t.cast.as_secs_f64(),
+            t.floor.as_secs_f64(),
+        );
         CastRow {
             from: from.short_name().into(),
             to: to.short_name().into(),
             elems: elems as u64,
-            copy_s: copy.as_secs_f64(),
-            cast_s: cast.as_secs_f64(),
-            ratio_to_copy: cast.as_secs_f64() / copy.as_secs_f64(),
+            copy_s: copy,
+            cast_s: cast,
+            floor_s: floor,
+            ratio_to_copy: cast / copy,
+            floor_to_copy: floor / copy,
+            ratio_to_floor: cast / floor,
         }
     }
 }
@@ -366,16 +388,23 @@ impl Report {
                 size_label(c.elems).trim_end_matches('B')
             );
             println!(
-                "{:>10} {:>10} {:>10} {:>7}",
-                "cast", "copy", "time", "×copy"
+                "  floor = the same kernel's loads and stores with the conversion left out \
+                 (Tensor::cast_floor)"
+            );
+            println!(
+                "{:>10} {:>10} {:>10} {:>10} {:>7} {:>11} {:>7}",
+                "cast", "copy", "floor", "time", "×copy", "floor×copy", "×floor"
             );
             for c in &self.casts {
                 println!(
-                    "{:>10} {:>10} {:>10} {:>7.2}",
+                    "{:>10} {:>10} {:>10} {:>10} {:>7.2} {:>11.2} {:>7.2}",
                     format!("{}->{}", c.from, c.to),
                     dur(c.copy_s),
+                    dur(c.floor_s),
                     dur(c.cast_s),
-                    c.ratio_to_copy
+                    c.ratio_to_copy,
+                    c.floor_to_copy,
+                    c.ratio_to_floor
                 );
             }
         }
