@@ -76,6 +76,23 @@ async fn read_as_casts_on_the_device_then_reads() {
     assert_eq!(i.as_slice().unwrap(), &[1, 2, 255]);
 }
 
+/// The cast floor's kernel compiles in Tint too, and moves same-size bytes unchanged.
+#[wasm_bindgen_test]
+async fn cast_floor_moves_the_bytes() {
+    let gpu = gpu().await;
+    let src: Vec<i32> = (0..4096).map(|i| i * 7919 - 1_000_000).collect();
+    let t = gpu.upload(&arr1(&src)).unwrap();
+    let f = t.cast_floor(DType::F32).unwrap();
+    let bits: Vec<i32> = f
+        .read::<f32>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|x| x.to_bits() as i32)
+        .collect();
+    assert_eq!(bits, src);
+}
+
 /// The reduction kernels compile and count in the browser too: a summary, and histograms with
 /// bins counted in registers (10), in workgroup memory (100) and globally (2000).
 #[wasm_bindgen_test]
