@@ -193,9 +193,9 @@ impl Tensor {
 
     /// The memory traffic of [`Tensor::cast`] to `dtype` without its arithmetic, for
     /// profiling: the same dispatches of the same vector kernel, making the same loads and
-    /// stores, with the conversion of each element left out (each target word is the XOR of the
-    /// source words that fall on it). The result has the right dtype and shape, but its contents
-    /// are **not** the cast's.
+    /// stores, with the conversion of each element left out (each target word is the XOR of
+    /// some of the loaded words, so that every load is used). The result has the right dtype
+    /// and shape, but its contents are **not** the cast's.
     ///
     /// A cast's time over this one's is what its conversion costs on the adapter; this one's
     /// over a `copy_buffer_to_buffer` of the same bytes is what the adapter's compute-shader

@@ -164,9 +164,10 @@ fn field(x: &str, bits: u32, shift: u32) -> String {
 /// source units are split into words `a0, a1, ...`, each element is cut from them, converted,
 /// and packed into target words `b0, b1, ...`, which are joined into the target units.
 ///
-/// With `floor`, the conversion is left out: each target word is the XOR of the source words
-/// that fall on it (or a copy of one, where the target is wider), so the kernel makes the same
-/// loads and stores with next to no arithmetic ([`crate::Tensor::cast_floor`]).
+/// With `floor`, the conversion is left out: of `n` target words, word `j` is the XOR of source
+/// words `j`, `j + n`, `j + 2n`, ... (or a copy of word `j mod m` of the `m` source words,
+/// where the target has more), so the kernel makes the same loads and stores with next to no
+/// arithmetic ([`crate::Tensor::cast_floor`]).
 pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor: bool) -> String {
     let w = shape.word_bits;
     let per = w / 32; // u32 words per W
