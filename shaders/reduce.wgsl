@@ -350,16 +350,28 @@ fn hist_begin(li: u32) {
     workgroupBarrier();
 }
 
+// The bin of x, for x in [lo, hi].
+fn bin_of(x: f32) -> u32 {
+    return min(u32((x - p.lo) * p.scale), p.bins - 1u);
+}
+
 // Counts x in its bin. NaN fails both comparisons; values outside [lo, hi] are not counted.
 // With more bins than fit in workgroup memory, counts go straight to the global histogram.
 fn hist_count(x: f32) {
     if (x >= p.lo && x <= p.hi) {
-        let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
         if (p.bins <= 1024u) {
-            atomicAdd(&s_hist[b], 1u);
+            atomicAdd(&s_hist[bin_of(x)], 1u);
         } else {
-            atomicAdd(&hist[b], 1u);
+            atomicAdd(&hist[bin_of(x)], 1u);
         }
+    }
+}
+
+// hist_count for at most 1024 bins. llvmpipe runs both sides of an `if`, each atomic as a loop
+// over the lanes, so hist_count pays for the global side's loop too.
+fn hist_count_shared(x: f32) {
+    if (x >= p.lo && x <= p.hi) {
+        atomicAdd(&s_hist[bin_of(x)], 1u);
     }
 }
 
@@ -406,7 +418,7 @@ fn histogram_units_small(ids: Ids) {
             let u = bitcast<vec4<f32>>(units[i]);
             for (var e = 0u; e < 4u; e++) {
                 let x = u[e];
-                let b = min(u32((x - p.lo) * p.scale), p.bins - 1u);
+                let b = bin_of(x);
                 let one = select(0u, 1u << (8u * (b & 3u)), x >= p.lo && x <= p.hi);
                 let word = vec4<u32>(b >> 2u) == vec4<u32>(0u, 1u, 2u, 3u);
                 c += select(vec4<u32>(), vec4<u32>(one), word);
@@ -423,9 +435,24 @@ fn histogram_units_small(ids: Ids) {
     hist_end(ids.li);
 }
 
+// 17 to 1024 bins: one workgroup atomic per element.
 @compute @workgroup_size(256)
 fn histogram_units(ids: Ids) {
     hist_begin(ids.li);
+    let r = run_of(ids.gid.x, ids.nwg.x);
+    for (var i = r.x; i < r.y; i++) {
+        let u = bitcast<vec4<f32>>(units[i]);
+        hist_count_shared(u.x);
+        hist_count_shared(u.y);
+        hist_count_shared(u.z);
+        hist_count_shared(u.w);
+    }
+    hist_end(ids.li);
+}
+
+// More bins than fit in workgroup memory: one global atomic per element.
+@compute @workgroup_size(256)
+fn histogram_units_global(ids: Ids) {
     let r = run_of(ids.gid.x, ids.nwg.x);
     for (var i = r.x; i < r.y; i++) {
         let u = bitcast<vec4<f32>>(units[i]);
@@ -434,5 +461,4 @@ fn histogram_units(ids: Ids) {
         hist_count(u.z);
         hist_count(u.w);
     }
-    hist_end(ids.li);
 }

@@ -112,6 +112,9 @@ struct Extremes {
 /// Most bins `histogram_units_small` counts in registers (`SMALL_BINS` in `shaders/reduce.wgsl`).
 const SMALL_BINS: u32 = 16;
 
+/// Most bins `histogram_units` counts in workgroup memory (the size of `s_hist`).
+const SHARED_BINS: u32 = 1024;
+
 /// Histogram parameters for [`Tensor::dispatch`].
 struct Bins {
     count: u32,
@@ -137,7 +140,8 @@ impl Tensor {
             ("extremes", _) => "extremes_units",
             ("sum_f32", _) => "sum_f32_units",
             (_, Some(b)) if b.count <= SMALL_BINS => "histogram_units_small",
-            _ => "histogram_units",
+            (_, Some(b)) if b.count <= SHARED_BINS => "histogram_units",
+            _ => "histogram_units_global",
         };
         let pipeline = kernels.pipeline(device, entry, Some(self.dtype()));
         let units_pipeline = kernels.pipeline(device, units_entry, Some(self.dtype()));

@@ -269,7 +269,7 @@ fn packed_tensors_reduce_like_single_ones() {
 
 // Runs of elements in one bin, of every length, cut by NaN and out-of-range values (which must
 // not count), across the chunk and invocation boundaries the variants produce; with register,
-// workgroup and global bins, on both sides of the register limit.
+// workgroup and global bins, on both sides of the register and workgroup-memory limits.
 #[test]
 fn histograms_count_runs() {
     for (name, gpu) in gpus() {
@@ -281,7 +281,7 @@ fn histograms_count_runs() {
             })
             .collect();
         let t = gpu.upload(&ndarray::Array1::from(xs.clone())).unwrap();
-        for bins in [13, 16, 17, 1300] {
+        for bins in [13, 16, 17, 1024, 1025, 1300] {
             let h = t.histogram(bins, Some((0.0, 13.0))).unwrap();
             assert_eq!(
                 h.counts,
