@@ -49,7 +49,10 @@ var<workgroup> s_max: array<vec2<u32>, WG>;
 var<workgroup> s_sum: array<vec2<u32>, WG>;
 var<workgroup> s_nan: array<u32, WG>;
 var<workgroup> s_f: array<f32, WG>;
-var<workgroup> s_hist: array<atomic<u32>, 1024>;
+// Histograms of up to SHARED_BINS bins count here: 16 KiB, WebGPU's default
+// maxComputeWorkgroupStorageSize.
+const SHARED_BINS: u32 = 4096u;
+var<workgroup> s_hist: array<atomic<u32>, SHARED_BINS>;
 
 // The raw bits of element i as (lo, hi).
 fn load_bits(i: u32) -> vec2<u32> {
@@ -344,7 +347,7 @@ fn sum_f32_units(ids: Ids) {
 
 // Clears the workgroup's bins (when they fit in workgroup memory).
 fn hist_begin(li: u32) {
-    for (var b = li; b < min(p.bins, 1024u); b += WG) {
+    for (var b = li; b < min(p.bins, SHARED_BINS); b += WG) {
         atomicStore(&s_hist[b], 0u);
     }
     workgroupBarrier();
@@ -359,7 +362,7 @@ fn bin_of(x: f32) -> u32 {
 // With more bins than fit in workgroup memory, counts go straight to the global histogram.
 fn hist_count(x: f32) {
     if (x >= p.lo && x <= p.hi) {
-        if (p.bins <= 1024u) {
+        if (p.bins <= SHARED_BINS) {
             atomicAdd(&s_hist[bin_of(x)], 1u);
         } else {
             atomicAdd(&hist[bin_of(x)], 1u);
@@ -367,7 +370,7 @@ fn hist_count(x: f32) {
     }
 }
 
-// hist_count for at most 1024 bins. llvmpipe runs both sides of an `if`, each atomic as a loop
+// hist_count for at most SHARED_BINS bins. llvmpipe runs both sides of an `if`, each atomic as a loop
 // over the lanes, so hist_count pays for the global side's loop too.
 fn hist_count_shared(x: f32) {
     if (x >= p.lo && x <= p.hi) {
@@ -378,7 +381,7 @@ fn hist_count_shared(x: f32) {
 // Adds the workgroup's bins to the global histogram.
 fn hist_end(li: u32) {
     workgroupBarrier();
-    for (var b = li; b < p.bins && p.bins <= 1024u; b += WG) {
+    for (var b = li; b < p.bins && p.bins <= SHARED_BINS; b += WG) {
         let v = atomicLoad(&s_hist[b]);
         if (v != 0u) {
             atomicAdd(&hist[b], v);
@@ -435,7 +438,7 @@ fn histogram_units_small(ids: Ids) {
     hist_end(ids.li);
 }
 
-// 17 to 1024 bins: one workgroup atomic per element.
+// 17 to SHARED_BINS bins: one workgroup atomic per element.
 @compute @workgroup_size(256)
 fn histogram_units(ids: Ids) {
     hist_begin(ids.li);

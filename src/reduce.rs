@@ -113,7 +113,7 @@ struct Extremes {
 const SMALL_BINS: u32 = 16;
 
 /// Most bins `histogram_units` counts in workgroup memory (the size of `s_hist`).
-const SHARED_BINS: u32 = 1024;
+const SHARED_BINS: u32 = 4096;
 
 /// Histogram parameters for [`Tensor::dispatch`].
 struct Bins {

@@ -163,11 +163,12 @@ fn histograms_match_the_reference() {
             let t = upload(&gpu, d, &bits);
             let xs: Vec<f32> = bits.iter().map(|&b| value(d, b) as f32).collect();
             // Bins counted in registers (at most 16), in workgroup memory, and in the global
-            // histogram (over 1024).
+            // histogram (over 4096).
             for (bins, range) in [
                 (10, Some((-100.0, 100.0))),
                 (100, Some((-100.0, 100.0))),
                 (2000, Some((-1.0, 1.0))),
+                (5000, Some((-1.0, 1.0))),
                 (7, None),
             ] {
                 let h = match t.histogram(bins, range) {
@@ -281,7 +282,7 @@ fn histograms_count_runs() {
             })
             .collect();
         let t = gpu.upload(&ndarray::Array1::from(xs.clone())).unwrap();
-        for bins in [13, 16, 17, 1024, 1025, 1300] {
+        for bins in [13, 16, 17, 1300, 4096, 4097] {
             let h = t.histogram(bins, Some((0.0, 13.0))).unwrap();
             assert_eq!(
                 h.counts,

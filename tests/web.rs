@@ -94,7 +94,8 @@ async fn cast_floor_moves_the_bytes() {
 }
 
 /// The reduction kernels compile and count in the browser too: a summary, and histograms with
-/// bins counted in registers (10), in workgroup memory (100) and globally (2000).
+/// bins counted in registers (10), in workgroup memory (100, and 4096: 16 KiB of it) and globally
+/// (5000).
 #[wasm_bindgen_test]
 async fn statistics_match_the_cpu() {
     let gpu = gpu().await;
@@ -118,7 +119,7 @@ async fn statistics_match_the_cpu() {
         .await
         .unwrap();
     assert_eq!((s.min.as_f64(), s.max.as_f64()), (-1000.0, 1000.0));
-    for bins in [10, 100, 2000] {
+    for bins in [10, 100, 4096, 5000] {
         let h = t
             .histogram_async(bins, Some((-1000.0, 1000.0)))
             .await
