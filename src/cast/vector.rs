@@ -158,16 +158,26 @@ fn field(x: &str, bits: u32, shift: u32) -> String {
     }
 }
 
+/// The target words of the floor kernel ([`source`] with `floor`): of `n` words, word `j` is the
+/// XOR of source words `j`, `j + n`, ... of the `na` (or word `j mod na`, where `na < n`), so
+/// that every loaded word is used.
+fn floor_words(words: &mut [Vec<String>], na: u32) {
+    let nb = words.len() as u32;
+    for (j, w) in words.iter_mut().enumerate() {
+        let sources = (j as u32..na.max(nb)).step_by(nb as usize);
+        let xor: Vec<String> = sources.map(|i| format!("a{}", i % na)).collect();
+        w.push(xor.join(" ^ "));
+    }
+}
+
 /// The WGSL of the vector kernel for `from -> to`, to follow the template files: `W`, the
 /// unit types and counts, `convert_units`, `shaders/cast_fast.wgsl` and
 /// `shaders/cast_vector.wgsl`. Inside `convert_units` everything works on u32 words: the
 /// source units are split into words `a0, a1, ...`, each element is cut from them, converted,
 /// and packed into target words `b0, b1, ...`, which are joined into the target units.
 ///
-/// With `floor`, the conversion is left out: of `n` target words, word `j` is the XOR of source
-/// words `j`, `j + n`, `j + 2n`, ... (or a copy of word `j mod m` of the `m` source words,
-/// where the target has more), so the kernel makes the same loads and stores with next to no
-/// arithmetic ([`crate::Tensor::cast_floor`]).
+/// With `floor`, the conversion is left out ([`floor_words`]), so the kernel makes the same loads
+/// and stores with next to no arithmetic ([`crate::Tensor::cast_floor`]).
 pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor: bool) -> String {
     let w = shape.word_bits;
     let per = w / 32; // u32 words per W
@@ -202,33 +212,29 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor
     // The target words, as lists of OR-ed fields.
     let mut words = vec![Vec::new(); (shape.elems * db / 32) as usize];
     if floor {
-        let (na, nb) = (ins * shape.src_lanes * per, words.len() as u32);
-        for (j, w) in words.iter_mut().enumerate() {
-            let sources = (j as u32..na.max(nb)).step_by(nb as usize);
-            let xor: Vec<String> = sources.map(|i| format!("a{}", i % na)).collect();
-            w.push(xor.join(" ^ "));
-        }
-    }
-    for k in (0..shape.elems).filter(|_| !floor) {
-        let (j, shift) = (k * sb / 32, k * sb % 32);
-        let raw = match sb {
-            64 => format!("vec2<u32>(a{}, a{})", 2 * k, 2 * k + 1),
-            32 => format!("vec2<u32>(a{j}, 0u)"),
-            _ if shift + sb == 32 => format!("vec2<u32>(a{j} >> {shift}u, 0u)"),
-            _ => format!(
-                "vec2<u32>({}, 0u)",
-                field(&format!("(a{j} >> {shift}u)"), sb, 0)
-            ),
-        };
-        let call = chain.iter().fold(raw, |arg, f| format!("{f}({arg})"));
-        let _ = writeln!(s, "    let r{k} = {call};");
-        let (j, shift) = ((k * db / 32) as usize, k * db % 32);
-        match db {
-            64 => {
-                words[2 * k as usize].push(format!("r{k}.x"));
-                words[2 * k as usize + 1].push(format!("r{k}.y"));
+        floor_words(&mut words, ins * shape.src_lanes * per);
+    } else {
+        for k in 0..shape.elems {
+            let (j, shift) = (k * sb / 32, k * sb % 32);
+            let raw = match sb {
+                64 => format!("vec2<u32>(a{}, a{})", 2 * k, 2 * k + 1),
+                32 => format!("vec2<u32>(a{j}, 0u)"),
+                _ if shift + sb == 32 => format!("vec2<u32>(a{j} >> {shift}u, 0u)"),
+                _ => format!(
+                    "vec2<u32>({}, 0u)",
+                    field(&format!("(a{j} >> {shift}u)"), sb, 0)
+                ),
+            };
+            let call = chain.iter().fold(raw, |arg, f| format!("{f}({arg})"));
+            let _ = writeln!(s, "    let r{k} = {call};");
+            let (j, shift) = ((k * db / 32) as usize, k * db % 32);
+            match db {
+                64 => {
+                    words[2 * k as usize].push(format!("r{k}.x"));
+                    words[2 * k as usize + 1].push(format!("r{k}.y"));
+                }
+                _ => words[j].push(field(&format!("r{k}.x"), db, shift)),
             }
-            _ => words[j].push(field(&format!("r{k}.x"), db, shift)),
         }
     }
     for (j, fields) in words.iter().enumerate() {
