@@ -4,28 +4,19 @@
 // `units` swaps whole groups of GROUP `vec4<u32>` (64 bytes) per invocation; `words` swaps the
 // few words after the last whole group, one word (two for 8-byte elements) per invocation. The
 // element size is the override BITS, so no kernel branches on it: llvmpipe runs every side of
-// an `if`, loads and stores included, and an earlier version that chose the size at run time
-// did all three swaps' memory work for every word.
+// an `if`, loads and stores included (docs/ARCHITECTURE.md, "CPU adapters").
 
-override BITS: u32 = 32u;      // element size: 16, 32 or 64 (set by src/byteswap.rs)
+override BITS: u32 = 32u;      // element size: 16, 32 or 64 (set by src/ops/byteswap.rs)
 override KIND: u32 = 1u;       // unused; set for every dtype-specialised kernel
 override EXP: u32 = 8u;        // unused
 override FRAC: u32 = 23u;      // unused
 
-struct Params {
-    // Work items: groups (`units`) or words / word pairs (`words`).
-    n: u32,
-    // Invocations per grid row: workgroups in x times 256.
-    row: u32,
-    // First word of `words`' work, after the last whole group.
-    base: u32,
-    pad: u32,
-}
+// `struct SwapParams`, the uniform parameters, is declared in src/ops/byteswap.rs.
 
 const GROUP: u32 = 4u;
 
 @group(0) @binding(0) var<storage, read_write> data: array<vec4<u32>>;
-@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> p: SwapParams;
 @group(0) @binding(2) var<storage, read_write> tail: array<u32>;
 
 // The swapped bytes of four words: bytes swapped within each 16-bit half, then (for 4- and

@@ -1,7 +1,7 @@
 // The cast template: one conversion for all 169 (source, target) pairs. The host specialises it
 // with pipeline-overridable constants describing both dtypes, and the driver folds away every
 // branch that does not apply. Two kernels use it: the vector kernel that Rust generates per pair
-// (src/cast/vector.rs), and the word kernel of cast_words.wgsl for what is left over.
+// (src/ops/cast/vector.rs), and the word kernel of cast_words.wgsl for what is left over.
 
 // Kind codes (match `Kind` in src/dtype.rs).
 const KIND_BOOL: u32 = 0u;
@@ -20,16 +20,8 @@ override DST_FRAC: u32 = 0u;
 // Whether num32.wgsl's single-word path applies: every pair but 64-bit <-> 64-bit.
 override NARROW: bool = SRC_BITS <= 32u || DST_BITS <= 32u;
 
-struct Params {
-    // Work items in this dispatch: elements (word kernel) or invocations (vector kernel).
-    n: u32,
-    // Where the dispatch starts in the bound source / destination: the first element (word
-    // kernel, multiples of 4) or the first vec4 unit (vector kernel).
-    src_base: u32,
-    dst_base: u32,
-    // Workgroups per row of the 2-D grid.
-    row: u32,
-}
+// The uniform parameters, `struct CastParams`, are declared in Rust (src/ops/cast/mod.rs)
+// and prepended to the module.
 
 fn unpack(raw: vec2<u32>) -> Num {
     if (SRC_KIND == KIND_FLOAT) {

@@ -1,7 +1,7 @@
 // Short conversions for the common pairs, with the same results as `convert` (cast.wgsl) bit for
 // bit, in integer arithmetic only. They are written without data-dependent branches: SIMD
 // adapters (llvmpipe, SwiftShader) run every side of a branch that any lane takes, so a few
-// selects cost less than a branch. Rust (src/cast/vector.rs) picks one per pair; `convert` does
+// selects cost less than a branch. Rust (src/ops/cast/vector.rs) picks one per pair; `convert` does
 // the rest. Each takes and returns raw bits like `convert`: low word in x, high word in y.
 
 // DST_BITS clamped to the range of the functions that use it (every specialisation compiles

@@ -1,6 +1,6 @@
 // Conversions by the adapter's own instructions, one u32 of raw bits in and out. WGSL leaves
 // their rounding, subnormals and out-of-range results partly to the implementation, so they are
-// used only on adapters where the probe (cast_probe.wgsl, src/cast/native.rs) showed them to give
+// used only on adapters where the probe (cast_probe.wgsl, src/runtime/native.rs) showed them to give
 // the bits of the integer-only reference; the parts WGSL leaves open and the probe cannot
 // settle (NaN, values outside the target's range) are fixed up here with selects. They depend on
 // no override, so the probe runs exactly the code the cast kernels run.

@@ -1,6 +1,6 @@
 // Conversions between f64 and the other types by the adapter's instructions. Compiled only on
 // devices with SHADER_F64 and SHADER_INT64, and used only where the probe
-// (cast_probe_f64.wgsl, src/cast/native.rs) found them exact. WGSL leaves values beyond a
+// (cast_probe_f64.wgsl, src/runtime/native.rs) found them exact. WGSL leaves values beyond a
 // target's range to the implementation, so those are fixed up here: f64 values beyond the
 // largest f32 get infinity (from (2 - 2^-24) * 2^127, where rounding to nearest even reaches
 // 2^128), integers saturate at their limits (exact in f64), and NaN gets the reference's bits.

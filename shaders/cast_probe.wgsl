@@ -1,4 +1,4 @@
-// The probe kernels of the native conversions (src/cast/native.rs): every input item through
+// The probe kernels of the native conversions (src/runtime/native.rs): every input item through
 // each function under test, each function's results in their own section of the output. The
 // host compares them with the CPU reference and enables only the functions that match bit for
 // bit. Each probe module adds the functions under test and its items: cast_probe_32.wgsl or

@@ -1,4 +1,4 @@
-// The vector kernel of the casts. Per pair, Rust (src/cast/vector.rs) generates the word type `W`
+// The vector kernel of the casts. Per pair, Rust (src/ops/cast/vector.rs) generates the word type `W`
 // (u64 where the adapter has SHADER_INT64, else u32), the unit types SrcUnit and DstUnit (W,
 // vec2<W> or vec4<W>), IN_UNITS, OUT_UNITS and `convert_units`, which loads IN_UNITS units of
 // source, converts every element in them and stores OUT_UNITS whole units. Wide loads and stores
@@ -6,7 +6,7 @@
 
 @group(0) @binding(0) var<storage, read> src: array<SrcUnit>;
 @group(0) @binding(1) var<storage, read_write> dst: array<DstUnit>;
-@group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(2) var<uniform> params: CastParams;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -20,9 +20,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 // invocations one lane at a time, and LLVM then moves the arithmetic that packs the target words
 // (and the end of each conversion, as far back as it can) into that per-lane loop, where it runs
 // once per lane with a stack spill per operand. A select on a condition LLVM cannot know (it is
-// false wherever this runs: `n` counts the invocations, and one is running) stops that: measured
-// on lavapipe, 64M f32 -> f16 went from 49.6 to 30.8 ms, f32 -> bf16 37.1 to 30.6 ms, the
-// other casts 0-6% either way; llvmpipe GL likewise (58.9 to 43.6 ms for f32 -> f16).
+// false wherever this runs: `n` counts the invocations, and one is running) stops that
+// (BENCHMARKS.md, "Casts").
 fn kept(x: DstUnit) -> DstUnit {
     return select(x, DstUnit(), params.n == 0u);
 }

@@ -8,7 +8,7 @@ override PER: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
-@group(0) @binding(2) var<uniform> params: Params;
+@group(0) @binding(2) var<uniform> params: CastParams;
 
 // Raw bits of source element `i`, zero-extended.
 fn load(i: u32) -> vec2<u32> {

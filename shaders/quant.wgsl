@@ -10,40 +10,19 @@
 // * `dequantize`: x = f32(q - zp[c]) * scale[c].
 //
 // The channel of element i is (i / inner) % channels. The `_tensor` variants of `quantize` and
-// `dequantize` are for one channel: its parameters come from the uniform `Params`, so there is
-// no table load and no division per element (64M elements on lavapipe, same process: quantize
-// 285-288 -> 101 ms, dequantize 390-395 -> 193 ms). The `_units` variants (at the end) do whole
+// `dequantize` are for one channel: its parameters come from the uniform `QuantParams`, so
+// there is no table load and no division per element. The `_units` variants (at the end) do whole
 // groups of 16 elements with 16-byte loads and stores; the element-wise entry points do the
 // rest. The `_units_periodic` ones, for channels of fewer than 16 contiguous elements, load a
 // group's parameters once for `p.rows` groups.
 
-struct Channel {
-    scale: f32,
-    inv_scale: f32,
-    zero_point: f32,
-    pad: f32,
-}
-
-struct Params {
-    n: u32,          // elements in this dispatch
-    src_base: u32,   // first element, counted in the bound source chunk
-    dst_base: u32,   // first element, counted in the bound destination chunk
-    first: u32,      // first element, counted in the whole tensor (for channels)
-    inner: u32,      // elements per step of the quantization axis
-    channels: u32,
-    qmin: i32,
-    qmax: i32,
-    row: u32,        // invocations per grid row
-    signed_q: u32,   // 1 for int8
-    rows: u32,       // groups per invocation of the `_periodic` entry points
-    cols: u32,       // groups per repeat of their channel pattern: lcm(inner * channels, 16) / 16
-    tensor: Channel, // the one channel of the `_tensor` entry points
-}
+// `struct QuantChannel` (one row of the per-channel table) and `struct QuantParams` (the
+// uniform parameters) are declared in src/ops/quant/params.rs.
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
-@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> p: QuantParams;
 @group(0) @binding(2) var<storage, read_write> keys: array<atomic<u32>>;
-@group(0) @binding(3) var<storage, read> qp: array<Channel>;
+@group(0) @binding(3) var<storage, read> qp: array<QuantChannel>;
 // The same source and destination as `src` and `dst`, in 16-byte units, for the `_units` entry
 // points.
 @group(0) @binding(5) var<storage, read> src_units: array<vec4<u32>>;
@@ -141,7 +120,7 @@ fn channel_extremes_units(@builtin(global_invocation_id) g: vec3<u32>) {
 
 // The parameters of element i's channel. `per_tensor` is a literal at each entry point, so the
 // compiler keeps only one side.
-fn channel(i: u32, per_tensor: bool) -> Channel {
+fn channel(i: u32, per_tensor: bool) -> QuantChannel {
     if (per_tensor) {
         return p.tensor;
     }
@@ -203,12 +182,12 @@ fn dequantize_tensor(@builtin(global_invocation_id) g: vec3<u32>) {
 // (`quantize_units`, `dequantize_units`) are for channels of at least 16 contiguous elements, so
 // a group touches at most two channels: two table loads and one division per group, not one
 // of each per element.
-fn quantize_code(x: f32, ch: Channel) -> u32 {
+fn quantize_code(x: f32, ch: QuantChannel) -> u32 {
     let v = clamp(round(x * ch.inv_scale) + ch.zero_point, f32(p.qmin), f32(p.qmax));
     return u32(i32(select(ch.zero_point, v, x == x))) & 0xffu;
 }
 
-fn dequantize_code(byte: u32, ch: Channel) -> u32 {
+fn dequantize_code(byte: u32, ch: QuantChannel) -> u32 {
     let q = i32(byte) - select(0, 256, p.signed_q == 1u && byte >= 128u);
     return bitcast<u32>(f32(q - i32(ch.zero_point)) * ch.scale);
 }
@@ -216,8 +195,8 @@ fn dequantize_code(byte: u32, ch: Channel) -> u32 {
 // The channels of a group of 16 elements from element e0 (counted in the whole tensor): `a`
 // for the elements before `split`, `b` after.
 struct Group {
-    a: Channel,
-    b: Channel,
+    a: QuantChannel,
+    b: QuantChannel,
     split: u32,
 }
 
@@ -232,9 +211,9 @@ fn group_of(e0: u32, per_tensor: bool) -> Group {
 }
 
 // The parameters of the group's element j.
-fn pick(g: Group, j: u32) -> Channel {
+fn pick(g: Group, j: u32) -> QuantChannel {
     let b = j >= g.split;
-    return Channel(
+    return QuantChannel(
         select(g.a.scale, g.b.scale, b),
         select(g.a.inv_scale, g.b.inv_scale, b),
         select(g.a.zero_point, g.b.zero_point, b),
@@ -353,8 +332,8 @@ fn periodic_next(k: u32) -> u32 {
 }
 
 // The channel parameters of the 16 elements from element e0 (counted in the whole tensor).
-fn channels_from(e0: u32) -> array<Channel, 16> {
-    var ch: array<Channel, 16>;
+fn channels_from(e0: u32) -> array<QuantChannel, 16> {
+    var ch: array<QuantChannel, 16>;
     var w = walk_from(e0);
     for (var j = 0u; j < 16u; j++) {
         ch[j] = qp[w.c];
@@ -403,8 +382,7 @@ fn dequantize_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
 
 // channel_extremes for channels of fewer than RUN contiguous elements, where a contiguous run
 // would flush at nearly every element: an invocation keeps the extremes of each element of its
-// group over `p.rows` repeats and flushes them once. (Reading contiguous runs, quantizing 64M
-// f32 along the last axis of 8192 x 8192 on lavapipe took 1.7-2.2 s.)
+// group over `p.rows` repeats and flushes them once.
 @compute @workgroup_size(256)
 fn channel_extremes_units_periodic(@builtin(global_invocation_id) g: vec3<u32>) {
     var k = periodic_first(invocation(g));

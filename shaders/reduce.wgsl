@@ -26,20 +26,11 @@ override INF: u32 = ((1u << min(EXP, 8u)) - 1u) << min(FRAC, 23u);  // +inf, <= 
 
 const WG: u32 = 256u;
 
-struct Params {
-    n: u32,         // elements in this dispatch
-    base: u32,      // first element, counted in the bound chunk
-    bins: u32,
-    out_base: u32,  // first partial (in partials) this dispatch writes
-    lo: f32,
-    hi: f32,
-    scale: f32,     // bins / (hi - lo), computed on the host (WGSL division may be inexact)
-    pad: u32,
-}
+// `struct ReduceParams`, the uniform parameters, is declared in src/ops/stats/params.rs.
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read_write> partials: array<u32>;
-@group(0) @binding(2) var<uniform> p: Params;
+@group(0) @binding(2) var<uniform> p: ReduceParams;
 @group(0) @binding(3) var<storage, read_write> hist: array<atomic<u32>>;
 // The same tensor as `src`, read in 16-byte units by the `_units` entry points.
 @group(0) @binding(4) var<storage, read> units: array<vec4<u32>>;
@@ -182,8 +173,7 @@ fn stride(groups: u32) -> u32 {
 
 // The contiguous run [x, y) of the p.n units that invocation `g` of `groups` workgroups reads.
 // llvmpipe runs each SIMD batch of invocations through its whole loop before the next batch, so
-// a grid-stride loop there reads 128 bytes every stride (4 MiB apart at 1024 workgroups):
-// 64M f32 took 270 ms that way.
+// a grid-stride loop there would read 128 bytes every stride, megabytes apart.
 fn run_of(g: u32, groups: u32) -> vec2<u32> {
     let per = (p.n + stride(groups) - 1u) / stride(groups);
     let begin = min(g * per, p.n);
@@ -361,8 +351,7 @@ fn bin_of(x: f32) -> u32 {
 // Counts x in its bin: in the workgroup's bins where `in_workgroup`, else in the global histogram.
 // NaN fails both comparisons; values outside [lo, hi] are not counted. The `_units` entry points
 // pass a literal, so the compiler keeps one side: llvmpipe runs both sides of an `if`, each
-// atomic as a loop over the lanes, and counting 64M f32 into 100 bins took 180-250 ms with
-// `in_workgroup` known only at run time against 128-195 ms with a literal.
+// atomic as a loop over the lanes (BENCHMARKS.md has the numbers).
 fn hist_count(x: f32, in_workgroup: bool) {
     if (x >= p.lo && x <= p.hi) {
         if (in_workgroup) {
@@ -407,10 +396,8 @@ fn histogram(ids: Ids) {
 
 // histogram_units for at most SMALL_BINS bins: each invocation counts in registers, 8-bit
 // counters packed four to a word, and adds them to the workgroup's bins every 63 units (252
-// elements, so no counter overflows) instead of one atomic add per element. 64M f32 on
-// lavapipe, medians of alternating runs: 16 bins 87-106 ms against 238-286 ms with the
-// atomics, 10 bins 101-134 against 194-254. (32 bins in eight words gained only 1.25x, and 64
-// in sixteen were 2-3x slower than the atomics.)
+// elements, so no counter overflows) instead of one atomic add per element, which is the
+// costly part on CPU adapters. Past 16 bins the packed counters stop paying (BENCHMARKS.md).
 const SMALL_BINS: u32 = 16u;
 
 @compute @workgroup_size(256)

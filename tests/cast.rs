@@ -108,6 +108,7 @@ fn upload_as_and_read_as() {
 
 // The floor makes the vector kernel's loads and stores without converting: for a pair of the
 // same size, a tensor that fills whole invocations comes out with the source's bytes.
+#[cfg(feature = "profiling")]
 #[test]
 fn cast_floor_moves_the_bytes_without_converting() {
     let n = 1 << 12;

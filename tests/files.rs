@@ -174,7 +174,10 @@ fn every_format_round_trips_every_dtype() {
 /// Loads a bad file and checks the error names the file and contains `needle`.
 fn expect_file_error(gpu: &Gpu, path: &Path, needle: &str) {
     match gpu.load(path) {
-        Err(Error::File { path: p, reason }) => {
+        Err(Error::File {
+            path: p, reason, ..
+        }) => {
+            let p = p.display().to_string();
             assert!(
                 p.contains(path.file_name().unwrap().to_str().unwrap()),
                 "{p}"

@@ -33,18 +33,21 @@ step() {
   "$@" || { echo "FAILED: $*"; status=1; }
 }
 
-step cargo test --release --no-fail-fast
+# The library and the CLI, with the benchmark-only API (feature `profiling`) that some tests use.
+features=(--features tensorbridge/profiling)
+step cargo test --release --workspace --no-fail-fast "${features[@]}"
 # Device out-of-memory: CPU adapters overcommit host memory, so this one runs under a
 # virtual-memory limit that makes lavapipe's allocations fail (already built by the line above).
-step bash -c 'ulimit -v 3000000 && exec cargo test --release --test oom -- --ignored'
+step bash -c "ulimit -v 3000000 && exec cargo test --release -p tensorbridge ${features[*]} --test oom -- --ignored"
 
 # web/build.sh installs the wasm32 target and the pinned wasm-bindgen CLI when missing.
 step bash web/build.sh
+step cargo clippy -p tensorbridge --target wasm32-unknown-unknown --all-targets "${features[@]}" -- -D warnings
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 # The runner gives up after 20 s by default; compiling the cast pipelines of all 169 pairs on
 # SwiftShader takes about that long on a 2-core machine.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
-step cargo test --target wasm32-unknown-unknown --test web
+step cargo test -p tensorbridge --target wasm32-unknown-unknown "${features[@]}" --test web
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 step node tests/e2e/demo.mjs

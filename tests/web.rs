@@ -77,6 +77,7 @@ async fn read_as_casts_on_the_device_then_reads() {
 }
 
 /// The cast floor's kernel compiles in Tint too, and moves same-size bytes unchanged.
+#[cfg(feature = "profiling")]
 #[wasm_bindgen_test]
 async fn cast_floor_moves_the_bytes() {
     let gpu = gpu().await;

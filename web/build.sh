@@ -15,7 +15,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$version" ]; th
 fi
 
 CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-    cargo rustc --lib --release --target wasm32-unknown-unknown --crate-type cdylib
+    cargo rustc -p tensorbridge --lib --release --target wasm32-unknown-unknown --crate-type cdylib
 wasm-bindgen --target web --out-dir web/pkg \
     target/wasm32-unknown-unknown/release/tensorbridge.wasm
 ls -l web/pkg/tensorbridge_bg.wasm

@@ -8,7 +8,7 @@ use crate::{DType, Error, Gpu, Result, Tensor};
 
 /// A JS exception from a WebGPU call, as our error.
 fn js(e: JsValue) -> Error {
-    Error::Gpu(match e.dyn_ref::<js_sys::Error>() {
+    Error::gpu(match e.dyn_ref::<js_sys::Error>() {
         Some(err) => String::from(err.message()),
         None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
     })
@@ -30,13 +30,13 @@ pub(crate) fn upload(
     let queue = gpu
         .queue()
         .as_webgpu()
-        .ok_or_else(|| Error::Gpu("the device is not a WebGPU device".into()))?;
+        .ok_or_else(|| Error::gpu("the device is not a WebGPU device"))?;
     let inner = &tensor.inner;
     let size = dtype.size_in_bytes();
     for p in tensor.pieces(u64::MAX) {
         let buffer = inner.chunks[p.chunk]
             .as_webgpu()
-            .ok_or_else(|| Error::Gpu("the buffer is not a WebGPU buffer".into()))?;
+            .ok_or_else(|| Error::gpu("the buffer is not a WebGPU buffer"))?;
         let (dst, src, n) = (p.offset(inner), p.start * size, p.len * size);
         // writeBuffer takes whole words; the last partial word goes through a 4-byte array.
         let body = n & !3;

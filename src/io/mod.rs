@@ -1,0 +1,311 @@
+//! Files (native): `.npy`, `.npz` and safetensors, read and written straight between the
+//! memory-mapped file and GPU-visible memory.
+//!
+//! Loading maps the file and uploads the data bytes in the one host copy; Fortran order is
+//! fixed up during that copy and big-endian data is byte-swapped on the device. Saving streams
+//! the tensor's mapped memory into the file. There is no element-wise parsing and no
+//! intermediate buffer (except for deflate-compressed .npz entries, which must be inflated).
+//! Writes go to a temporary file that is renamed into place, so a failed write leaves nothing.
+
+mod npy;
+mod npz;
+mod safetensors;
+
+use std::io::Write;
+use std::path::Path;
+
+use ndarray::{ArrayViewD, IxDyn};
+
+use crate::core::layout::Gather;
+use crate::{DType, Error, Gpu, Result, Tensor};
+
+pub use npy::{
+    MAX_HEADER_LEN, NpyHeader, ParseOptions as NpyParseOptions, parse_header as parse_npy_header,
+};
+pub use npz::parse_npz_headers;
+
+/// Options for [`Gpu::load_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Read `.npy` data of descr `'<V2'` (raw 2-byte void, as NumPy with `ml_dtypes` saves
+    /// bfloat16) as bf16. Off by default: such a file is otherwise an error.
+    pub void2_as_bf16: bool,
+}
+
+/// Options for [`Gpu::save_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SaveOptions {
+    /// Deflate-compress `.npz` entries (`np.savez_compressed`); stored otherwise (`np.savez`).
+    pub compress: bool,
+}
+
+/// The file formats, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Npy,
+    Npz,
+    SafeTensors,
+}
+
+fn format_of(path: &Path) -> Result<Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("npy") => Ok(Format::Npy),
+        Some("npz") => Ok(Format::Npz),
+        Some("safetensors") => Ok(Format::SafeTensors),
+        _ => Err(Error::file(
+            path,
+            "unknown file type: expected .npy, .npz or .safetensors",
+        )),
+    }
+}
+
+/// Maps a whole file read-only.
+fn map_file(path: &Path) -> Result<memmap2::Mmap> {
+    let file = std::fs::File::open(path).map_err(|e| Error::file_cause(path, e))?;
+    // SAFETY: the map is read-only and lives only for the load; tensorbridge copies out of it
+    // at once. As with any mmap, another process truncating the file meanwhile is outside what
+    // Rust can guard against (the same contract as numpy.load(mmap_mode='r')).
+    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::file_cause(path, e))
+}
+
+/// The layout of raw element bytes in a file.
+pub(crate) struct RawLayout<'a> {
+    pub dtype: DType,
+    pub shape: &'a [usize],
+    pub fortran: bool,
+    pub big_endian: bool,
+}
+
+impl Gpu {
+    /// Uploads raw file bytes of any supported layout: one host copy (transposing Fortran order
+    /// during it), then an on-device byte swap for big-endian data.
+    pub(crate) fn upload_raw(&self, data: &[u8], l: &RawLayout<'_>) -> Result<Tensor> {
+        if !l.fortran || l.shape.len() < 2 {
+            let t = self.upload_bytes(data, l.dtype, l.shape)?;
+            if l.big_endian {
+                t.swap_bytes_in_place()?;
+            }
+            return Ok(t);
+        }
+        if l.dtype == DType::Bool {
+            crate::core::layout::cast_checked::<bool>(data, 0)?;
+        }
+        let t = Tensor::alloc(self, l.dtype, l.shape)?;
+        let reversed: Vec<usize> = l.shape.iter().rev().copied().collect();
+        // Fortran order is C order of the reversed shape; reversing the axes of that view gives
+        // the array, which the gather reads in row-major order. Elements are byte arrays
+        // (alignment 1), so the file's alignment never matters.
+        macro_rules! gather {
+            ($n:literal) => {{
+                let elems: &[[u8; $n]] = bytemuck::cast_slice(data);
+                let view = ArrayViewD::from_shape(IxDyn(&reversed), elems)
+                    .map_err(|e| Error::gpu(e.to_string()))?
+                    .reversed_axes();
+                self.write_all(&[&t], &mut [Gather::new(view)])?
+            }};
+        }
+        match l.dtype.size_in_bytes() {
+            1 => gather!(1),
+            2 => gather!(2),
+            4 => gather!(4),
+            _ => gather!(8),
+        }
+        if l.big_endian {
+            t.swap_bytes_in_place()?;
+        }
+        Ok(t)
+    }
+
+    /// Loads every array of a `.npy` (one entry named ""), `.npz` (names without `.npy`) or
+    /// `.safetensors` file, by extension.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let dir = std::env::temp_dir().join(format!("tb-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let t = gpu.upload(&ndarray::arr2(&[[1.0f32, 2.0], [3.0, 4.0]]))?;
+    /// gpu.save(dir.join("w.safetensors"), &[("w", &t)])?;
+    /// let loaded = gpu.load(dir.join("w.safetensors"))?;
+    /// assert_eq!(loaded[0].0, "w");
+    /// assert_eq!(loaded[0].1.to_array::<f32>()?, t.to_array::<f32>()?);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
+        self.load_with(path, &LoadOptions::default())
+    }
+
+    /// [`Gpu::load`] with options.
+    pub fn load_with(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &LoadOptions,
+    ) -> Result<Vec<(String, Tensor)>> {
+        let path = path.as_ref();
+        let format = format_of(path)?;
+        let map = map_file(path)?;
+        match format {
+            Format::Npy => Ok(vec![(
+                String::new(),
+                self.load_npy_bytes(path, &map, opts)?,
+            )]),
+            Format::Npz => npz::load(self, path, &map, opts),
+            Format::SafeTensors => safetensors::load(self, path, &map),
+        }
+    }
+
+    /// Loads a `.npy` file as one tensor.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let path = std::env::temp_dir().join(format!("tb-doc-{}.npy", std::process::id()));
+    /// gpu.upload(&ndarray::arr1(&[1u8, 2, 3]))?.save_npy(&path)?;
+    /// let t = gpu.load_npy(&path)?;
+    /// assert_eq!(t.to_array::<u8>()?.as_slice().unwrap(), &[1, 2, 3]);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn load_npy(&self, path: impl AsRef<Path>) -> Result<Tensor> {
+        let path = path.as_ref();
+        self.load_npy_bytes(path, &map_file(path)?, &LoadOptions::default())
+    }
+
+    /// One .npy image (a file, or an .npz entry) to a tensor.
+    pub(crate) fn load_npy_bytes(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        opts: &LoadOptions,
+    ) -> Result<Tensor> {
+        let popts = npy::ParseOptions {
+            void2_as_bf16: opts.void2_as_bf16,
+        };
+        let h = npy::parse_header(bytes, popts).map_err(|e| Error::file(path, e))?;
+        let data = &bytes[h.data_offset.min(bytes.len())..];
+        if data.len() < h.data_len {
+            return Err(Error::file(
+                path,
+                format!(
+                    "truncated data: shape {:?} of {} needs {} bytes, the file has {}",
+                    h.shape,
+                    h.dtype,
+                    h.data_len,
+                    data.len()
+                ),
+            ));
+        }
+        if data.len() > h.data_len {
+            return Err(Error::file(
+                path,
+                format!(
+                    "the header does not match the data: shape {:?} of {} is {} bytes, the file \
+                     has {}",
+                    h.shape,
+                    h.dtype,
+                    h.data_len,
+                    data.len()
+                ),
+            ));
+        }
+        let layout = RawLayout {
+            dtype: h.dtype,
+            shape: &h.shape,
+            fortran: h.fortran,
+            big_endian: h.big_endian,
+        };
+        self.upload_raw(data, &layout).map_err(|e| match e {
+            Error::InvalidBool { .. } => Error::file_cause(path, e),
+            e => e,
+        })
+    }
+
+    /// Saves tensors by extension: `.npy` (exactly one tensor), `.npz` (one entry per name,
+    /// stored), `.safetensors`.
+    pub fn save(&self, path: impl AsRef<Path>, tensors: &[(&str, &Tensor)]) -> Result<()> {
+        self.save_with(path, tensors, &SaveOptions::default())
+    }
+
+    /// [`Gpu::save`] with options (e.g. a compressed .npz).
+    pub fn save_with(
+        &self,
+        path: impl AsRef<Path>,
+        tensors: &[(&str, &Tensor)],
+        opts: &SaveOptions,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        for (_, t) in tensors {
+            self.owns(t)?;
+        }
+        match format_of(path)? {
+            Format::Npy => match tensors {
+                [(_, t)] => t.save_npy(path),
+                _ => Err(Error::file(
+                    path,
+                    format!(
+                        "an .npy file holds exactly one array, not {}; use .npz or .safetensors",
+                        tensors.len()
+                    ),
+                )),
+            },
+            Format::Npz => write_atomic(path, |f| npz::write(f, tensors, opts.compress)),
+            Format::SafeTensors => write_atomic(path, |f| safetensors::write(f, tensors)),
+        }
+    }
+}
+
+impl Tensor {
+    /// Saves the tensor as a `.npy` file (version 1.0, C order, little-endian; bf16 as '<V2').
+    pub fn save_npy(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), |f| self.write_npy(f))
+    }
+
+    /// Writes header and data, the data straight from mapped memory.
+    pub(crate) fn write_npy(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(&npy::format_header(self.dtype(), self.shape()))?;
+        self.write_data(out)
+    }
+
+    /// Streams the raw element bytes from mapped memory into `out`.
+    pub(crate) fn write_data(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let size = self.dtype().size_in_bytes();
+        let mut io_error = None;
+        let r = crate::runtime::sync::block_on("Tensor::save_npy", "", || {
+            self.visit_mapped(|view, _, len| {
+                out.write_all(&view[..len * size]).map_err(|e| {
+                    let msg = e.to_string();
+                    io_error = Some(e);
+                    Error::gpu(msg)
+                })
+            })
+        })
+        .and_then(|r| r);
+        match (r, io_error) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(std::io::Error::other(e)),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+}
+
+/// Writes through `f` into a temporary file beside `path`, then renames it into place. On any
+/// error the temporary file is removed and `path` is untouched.
+fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let io = |e: std::io::Error| Error::file_cause(path, e);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    f(tmp.as_file_mut())
+        .and_then(|_| tmp.as_file_mut().flush())
+        .map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

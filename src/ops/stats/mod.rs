@@ -1,0 +1,247 @@
+//! Statistics on the device: [`Tensor::min`], `max`, `sum`, `mean` and `histogram`, for every
+//! dtype, reading back only a few words per workgroup (`shaders/reduce.wgsl`).
+//!
+//! The precision of each statistic is documented on [`Summary`]. The code is split by concept:
+//! [`spec`] (what is returned), [`params`] (what the kernels take) and [`launch`] (how a pass
+//! is dispatched); this file holds the `Tensor` methods.
+
+mod launch;
+mod params;
+mod spec;
+
+use crate::core::dtype::Kind;
+use crate::runtime::sync::block_on;
+use crate::{DType, Error, Result, Tensor};
+use params::Pass;
+pub use spec::{Histogram, Scalar, Summary};
+use spec::{from_key, scalar};
+
+/// The combined partials of the `extremes` pass: order-preserving keys of the smallest and
+/// largest non-NaN elements (min above max when there are none), the wrapping integer sum, the
+/// NaN count and the float sum of the non-NaN elements.
+struct Extremes {
+    min_key: u64,
+    max_key: u64,
+    sum: u64,
+    nans: usize,
+    fsum: f64,
+}
+
+impl Tensor {
+    /// The tensor as f32 words for the float sum and the histogram (itself when it is f32).
+    fn as_f32(&self) -> Result<Tensor> {
+        self.cast(DType::F32)
+    }
+
+    /// The `extremes` pass, its per-workgroup partials combined.
+    async fn extremes(&self) -> Result<Extremes> {
+        let parts = self.launch_and_read(Pass::Extremes).await?;
+        let mut e = Extremes {
+            min_key: u64::MAX,
+            max_key: 0,
+            sum: 0,
+            nans: 0,
+            fsum: 0.0,
+        };
+        for p in parts.chunks(8) {
+            let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
+            e.min_key = e.min_key.min(w(0));
+            e.max_key = e.max_key.max(w(2));
+            e.sum = e.sum.wrapping_add(w(4));
+            e.nans += p[6] as usize;
+            e.fsum += f32::from_bits(p[7]) as f64;
+        }
+        Ok(e)
+    }
+
+    /// The smallest and largest elements that are not NaN (`None` when there are none), in one
+    /// pass of the `extremes` kernel.
+    pub(crate) async fn min_max_skipping_nan(&self) -> Result<Option<(Scalar, Scalar)>> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let e = self.extremes().await?;
+        let d = self.dtype();
+        Ok((e.min_key <= e.max_key).then(|| {
+            (
+                scalar(d, from_key(d, e.min_key)),
+                scalar(d, from_key(d, e.max_key)),
+            )
+        }))
+    }
+
+    /// Min, max, sum, mean and NaN count, computed on the device (without blocking).
+    pub async fn summary_async(&self) -> Result<Summary> {
+        if self.is_empty() {
+            return Err(Error::Empty {
+                what: "min/max/summary",
+            });
+        }
+        let Extremes {
+            min_key: mn,
+            max_key: mx,
+            sum,
+            nans,
+            fsum,
+        } = self.extremes().await?;
+        let d = self.dtype();
+        let count = self.len();
+        let (min, max, sum) = if d.kind() == Kind::Float {
+            // f16, bf16 and f32 were summed in the same pass; f64 is rounded to f32 first.
+            let s = match d {
+                _ if nans > 0 => f64::NAN,
+                DType::F64 => self.float_sum().await?,
+                _ => fsum,
+            };
+            if nans > 0 {
+                (
+                    Scalar::Float(f64::NAN),
+                    Scalar::Float(f64::NAN),
+                    Scalar::Float(s),
+                )
+            } else {
+                (
+                    scalar(d, from_key(d, mn)),
+                    scalar(d, from_key(d, mx)),
+                    Scalar::Float(s),
+                )
+            }
+        } else {
+            let sum = match d.kind() {
+                Kind::SInt => Scalar::Int(sum as i64),
+                _ => Scalar::UInt(sum),
+            };
+            (scalar(d, from_key(d, mn)), scalar(d, from_key(d, mx)), sum)
+        };
+        Ok(Summary {
+            count,
+            nan_count: nans,
+            min,
+            max,
+            sum,
+            mean: sum.as_f64() / count as f64,
+        })
+    }
+
+    async fn float_sum(&self) -> Result<f64> {
+        let parts = self.as_f32()?.launch_and_read(Pass::SumF32).await?;
+        Ok(parts.iter().map(|&b| f32::from_bits(b) as f64).sum())
+    }
+
+    /// Min, max, sum, mean and NaN count (blocking, native only). See the module docs for the
+    /// precision of each.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[3i16, -7, 12]))?;
+    /// let s = t.summary()?;
+    /// assert_eq!(s.min, tensorbridge::Scalar::Int(-7));
+    /// assert_eq!(t.max()?.as_f64(), 12.0);
+    /// assert_eq!(t.sum()?, tensorbridge::Scalar::Int(8));
+    /// assert!((t.mean()? - 8.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn summary(&self) -> Result<Summary> {
+        block_on("Tensor::summary", "Tensor::summary_async().await", || {
+            self.summary_async()
+        })?
+    }
+
+    /// The smallest element, like `np.min` (NaN if any element is NaN; error if empty).
+    pub fn min(&self) -> Result<Scalar> {
+        Ok(self.summary()?.min)
+    }
+
+    /// The largest element, like `np.max`.
+    pub fn max(&self) -> Result<Scalar> {
+        Ok(self.summary()?.max)
+    }
+
+    /// The sum of all elements (0 for an empty tensor).
+    pub fn sum(&self) -> Result<Scalar> {
+        if self.is_empty() {
+            return Ok(match self.dtype().kind() {
+                Kind::Float => Scalar::Float(0.0),
+                Kind::SInt => Scalar::Int(0),
+                _ => Scalar::UInt(0),
+            });
+        }
+        Ok(self.summary()?.sum)
+    }
+
+    /// The mean of all elements (NaN for an empty tensor, as NumPy gives).
+    pub fn mean(&self) -> Result<f64> {
+        if self.is_empty() {
+            return Ok(f64::NAN);
+        }
+        Ok(self.summary()?.mean)
+    }
+
+    /// `bins` equal-width bins over `range` (default: the tensor's min to max), like
+    /// `np.histogram` (blocking, native only).
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[0.0f32, 0.5, 1.0, 2.0, 4.0, f32::NAN]))?;
+    /// let h = t.histogram(4, Some((0.0, 4.0)))?;
+    /// assert_eq!(h.counts, [2, 1, 1, 1]); // [0, 1) [1, 2) [2, 3) [3, 4]; NaN not counted
+    /// assert_eq!(h.edges, [0.0, 1.0, 2.0, 3.0, 4.0]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn histogram(&self, bins: usize, range: Option<(f64, f64)>) -> Result<Histogram> {
+        block_on(
+            "Tensor::histogram",
+            "Tensor::histogram_async().await",
+            || self.histogram_async(bins, range),
+        )?
+    }
+
+    /// [`Tensor::histogram`] without blocking.
+    pub async fn histogram_async(
+        &self,
+        bins: usize,
+        range: Option<(f64, f64)>,
+    ) -> Result<Histogram> {
+        let bad = |reason: String| Error::InvalidOption {
+            name: "histogram",
+            value: format!("bins={bins}, range={range:?}"),
+            reason,
+        };
+        if bins == 0 || bins > u32::MAX as usize {
+            return Err(bad("bins must be between 1 and 2^32 - 1".into()));
+        }
+        let (mut lo, mut hi) = match range {
+            Some(r) => r,
+            None if self.is_empty() => (0.0, 1.0),
+            None => {
+                let s = self.summary_async().await?;
+                (s.min.as_f64(), s.max.as_f64())
+            }
+        };
+        if !(lo.is_finite() && hi.is_finite()) || lo > hi {
+            return Err(bad(format!(
+                "the range [{lo}, {hi}] is not finite and ordered"
+            )));
+        }
+        if lo == hi {
+            (lo, hi) = (lo - 0.5, hi + 0.5);
+        }
+        let edges: Vec<f64> = (0..=bins)
+            .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
+            .collect();
+        if self.is_empty() {
+            return Ok(Histogram {
+                counts: vec![0; bins],
+                edges,
+            });
+        }
+        let pass = Pass::Histogram {
+            count: bins as u32,
+            lo: lo as f32,
+            hi: hi as f32,
+        };
+        let counts = self.as_f32()?.launch_and_read(pass).await?;
+        let counts = counts.iter().map(|&c| c as u64).collect();
+        Ok(Histogram { counts, edges })
+    }
+}

@@ -1,0 +1,406 @@
+//! [`Tensor`]: an n-d array living in one or more wgpu storage buffers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use smallvec::{SmallVec, smallvec};
+
+use crate::{DType, Error, Gpu, Result};
+
+/// An n-dimensional array on the device. `Clone` is cheap: clones share the buffers.
+///
+/// Layout: row-major elements in their host byte layout, packed into `u32` words (see
+/// [`DType`]). A tensor larger than one device buffer may hold (the smaller of
+/// `max_storage_buffer_binding_size` and `max_buffer_size`) is split into chunks of
+/// `chunk_elems` elements; this is invisible to the user. When the last clone is dropped, the
+/// buffers go back to the [`Gpu`]'s pool for reuse.
+#[derive(Clone)]
+pub struct Tensor {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub gpu: Gpu,
+    pub dtype: DType,
+    /// Inline up to 4 dimensions, so small tensors of a batch allocate less.
+    pub shape: SmallVec<[usize; 4]>,
+    pub len: usize,
+    /// Elements per chunk; a multiple of 32 so packed words never straddle chunks.
+    pub chunk_elems: usize,
+    /// Inline when there is one chunk (every small tensor).
+    pub chunks: SmallVec<[wgpu::Buffer; 1]>,
+    /// Byte offset of element 0 in `chunks[0]`: 0, except for tensors sub-allocated in a shared
+    /// [`Block`] by a batched upload (those have one chunk).
+    pub offset: u64,
+    /// The shared buffer a sub-allocated tensor lives in; it returns to the pool with the last
+    /// tensor using it.
+    pub block: Option<Arc<Block>>,
+    /// Bytes accounted in the pool (sum of buffer sizes).
+    pub bytes: u64,
+    /// Serialises direct mapping of this tensor's buffers (Mapped path); shared by every
+    /// tensor of a block, since a buffer maps as a whole.
+    pub map_lock: Arc<Mutex<()>>,
+    /// Set while a [`crate::MappedArray`] maps this tensor's own buffer.
+    pub viewed: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let pool = self.gpu.pool();
+        pool.release(self.bytes);
+        if self.block.is_none() {
+            for b in self.chunks.drain(..) {
+                pool.give(b);
+            }
+        }
+    }
+}
+
+/// One pooled buffer holding several small tensors of a batch (mapped path): one map and one
+/// unmap serve them all.
+pub(crate) struct Block {
+    gpu: Gpu,
+    buffer: wgpu::Buffer,
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        self.gpu.pool().give(self.buffer.clone());
+    }
+}
+
+/// Tensors of at most this many bytes share a block in a batched upload.
+pub(crate) const BLOCK_ITEM_MAX: u64 = 64 << 10;
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tensor")
+            .field("dtype", &self.dtype())
+            .field("shape", &self.shape())
+            .field("chunks", &self.inner.chunks.len())
+            .finish()
+    }
+}
+
+/// One contiguous element range of a tensor that lies inside one chunk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Piece {
+    pub chunk: usize,
+    /// First element, counted from the start of the tensor.
+    pub start: usize,
+    /// Elements in the piece.
+    pub len: usize,
+}
+
+impl Piece {
+    /// Byte offset of the piece inside its chunk buffer.
+    pub fn offset(&self, t: &Inner) -> u64 {
+        t.offset + ((self.start - self.chunk * t.chunk_elems) * t.dtype.size_in_bytes()) as u64
+    }
+
+    /// The piece's bytes (word-padded) in its chunk buffer.
+    pub fn slice<'a>(&self, t: &'a Inner) -> wgpu::BufferSlice<'a> {
+        let at = self.offset(t);
+        t.chunks[self.chunk].slice(at..at + self.padded_bytes(t))
+    }
+
+    /// Bytes of the piece, rounded up to whole words (the tail word is padding).
+    pub fn padded_bytes(&self, t: &Inner) -> u64 {
+        ((self.len * t.dtype.size_in_bytes()) as u64).next_multiple_of(4)
+    }
+}
+
+impl Tensor {
+    /// Allocates an uninitialised tensor (buffers from the pool).
+    pub(crate) fn alloc(gpu: &Gpu, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        Self::alloc_chunked(gpu, dtype, shape, gpu.max_chunk_bytes())
+    }
+
+    /// Allocates a small internal tensor (kernel outputs) in one buffer, whatever
+    /// [`crate::GpuOptions::max_chunk_bytes`] says; up to the device's own limits.
+    pub(crate) fn alloc_single(gpu: &Gpu, dtype: DType, shape: &[usize]) -> Result<Tensor> {
+        let l = gpu.limits();
+        let limit = l.max_buffer_size.min(l.max_storage_buffer_binding_size) & !255;
+        Self::alloc_chunked(gpu, dtype, shape, limit)
+    }
+
+    fn alloc_chunked(gpu: &Gpu, dtype: DType, shape: &[usize], max_chunk: u64) -> Result<Tensor> {
+        gpu.check()?;
+        let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        let size = dtype.size_in_bytes();
+        let bytes = len.and_then(|n| dtype.bytes_for(n));
+        let (Some(len), Some(_)) = (len, bytes) else {
+            return Err(Error::TooLarge {
+                what: "tensor",
+                limit: "address space",
+                requested: u64::MAX,
+                max: usize::MAX as u64,
+            });
+        };
+        let pool = gpu.pool();
+        let chunk_elems = (max_chunk / size as u64) as usize;
+        let n_chunks = len.div_ceil(chunk_elems).max(1);
+        let usage = match gpu.path() {
+            crate::TransferPath::Mapped => {
+                wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::MAP_READ
+                    | wgpu::BufferUsages::MAP_WRITE
+            }
+            _ => {
+                wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST
+            }
+        };
+        let sizes: Vec<u64> = (0..n_chunks)
+            .map(|c| {
+                let elems = (len - (c * chunk_elems).min(len)).min(chunk_elems);
+                pool.class((elems * size) as u64)
+            })
+            .collect();
+        let bytes: u64 = sizes.iter().sum();
+        pool.reserve(bytes)?;
+        let mut chunks = SmallVec::with_capacity(n_chunks);
+        for s in sizes {
+            match pool.take(gpu, "tensor", s, usage) {
+                Ok(b) => chunks.push(b),
+                Err(e) => {
+                    pool.release(bytes);
+                    for b in chunks {
+                        pool.give(b);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Tensor {
+            inner: Arc::new(Inner {
+                gpu: gpu.clone(),
+                dtype,
+                shape: SmallVec::from_slice(shape),
+                len,
+                chunk_elems,
+                chunks,
+                offset: 0,
+                block: None,
+                bytes,
+                map_lock: Arc::new(Mutex::new(())),
+                viewed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Allocates small tensors side by side in shared pooled buffers (blocks), each at an offset
+    /// aligned for storage binding. Used by batched uploads on the mapped path.
+    pub(crate) fn alloc_block(gpu: &Gpu, dtype: DType, shapes: &[&[usize]]) -> Result<Vec<Tensor>> {
+        let pool = gpu.pool();
+        let align = (gpu.limits().min_storage_buffer_offset_alignment as u64).max(256);
+        let size = dtype.size_in_bytes();
+        let lens: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
+        let padded = |n: usize| ((n * size) as u64).next_multiple_of(align).max(align);
+        let mut out = Vec::with_capacity(shapes.len());
+        let mut i = 0;
+        while i < shapes.len() {
+            // As many tensors as fit one buffer.
+            let (first, mut total) = (i, 0u64);
+            while i < shapes.len()
+                && (total == 0 || total + padded(lens[i]) <= gpu.max_chunk_bytes())
+            {
+                total += padded(lens[i]);
+                i += 1;
+            }
+            let usage = wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::MAP_READ
+                | wgpu::BufferUsages::MAP_WRITE;
+            let class = pool.class(total);
+            pool.reserve_many(i - first, total)?;
+            let buffer = match pool.take(gpu, "tensor block", class, usage) {
+                Ok(b) => b,
+                Err(e) => {
+                    pool.release_many(i - first, total);
+                    return Err(e);
+                }
+            };
+            let lock = Arc::new(Mutex::new(()));
+            let block = Arc::new(Block {
+                gpu: gpu.clone(),
+                buffer: buffer.clone(),
+            });
+            let mut offset = 0;
+            for k in first..i {
+                out.push(Tensor {
+                    inner: Arc::new(Inner {
+                        gpu: gpu.clone(),
+                        dtype,
+                        shape: SmallVec::from_slice(shapes[k]),
+                        len: lens[k],
+                        chunk_elems: lens[k].next_multiple_of(32).max(32),
+                        chunks: smallvec![buffer.clone()],
+                        offset,
+                        block: Some(block.clone()),
+                        bytes: padded(lens[k]),
+                        map_lock: lock.clone(),
+                        viewed: AtomicBool::new(false),
+                    }),
+                });
+                offset += padded(lens[k]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The binding of chunk `c` for a kernel: the whole buffer, or this tensor's range of a
+    /// shared block.
+    pub(crate) fn binding(&self, c: usize) -> wgpu::BindingResource<'_> {
+        let inner = &self.inner;
+        match inner.block {
+            None => inner.chunks[c].as_entire_binding(),
+            Some(_) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &inner.chunks[c],
+                offset: inner.offset,
+                size: wgpu::BufferSize::new(
+                    ((inner.len * inner.dtype.size_in_bytes()) as u64)
+                        .next_multiple_of(4)
+                        .max(4),
+                ),
+            }),
+        }
+    }
+
+    /// The binding of chunk `c` for a kernel that reads or writes it in whole units of `unit`
+    /// bytes: the tensor's bytes in that chunk, rounded down to whole units (at least one).
+    pub(crate) fn unit_binding(&self, c: usize, unit: u64) -> wgpu::BindingResource<'_> {
+        let inner = &self.inner;
+        let elems = (inner.len - c * inner.chunk_elems).min(inner.chunk_elems);
+        let bytes = (elems * inner.dtype.size_in_bytes()) as u64;
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &inner.chunks[c],
+            offset: inner.offset,
+            size: wgpu::BufferSize::new((bytes - bytes % unit).max(unit)),
+        })
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.inner.dtype
+    }
+
+    /// The shape (row-major).
+    pub fn shape(&self) -> &[usize] {
+        &self.inner.shape
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.inner.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.inner.len
+    }
+
+    /// True when the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.inner.len == 0
+    }
+
+    /// Bytes of element data (`len * dtype.size_in_bytes()`), without padding.
+    pub fn size_in_bytes(&self) -> u64 {
+        (self.inner.len * self.inner.dtype.size_in_bytes()) as u64
+    }
+
+    /// The [`Gpu`] this tensor lives on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.inner.gpu
+    }
+
+    /// The device buffers holding the tensor, in order; each holds `chunk_elems()` elements
+    /// except the last. Use them to bind the tensor in your own kernels. The data starts at
+    /// [`Tensor::byte_offset`] in the first buffer (not 0 for small tensors of a batched upload,
+    /// which share one buffer).
+    pub fn buffers(&self) -> &[wgpu::Buffer] {
+        &self.inner.chunks
+    }
+
+    /// Byte offset of the first element in `buffers()[0]` (a multiple of
+    /// `min_storage_buffer_offset_alignment`, so it can be bound).
+    pub fn byte_offset(&self) -> u64 {
+        self.inner.offset
+    }
+
+    /// Elements per chunk buffer.
+    pub fn chunk_elems(&self) -> usize {
+        self.inner.chunk_elems
+    }
+
+    /// Splits the element range into pieces that each lie in one chunk and hold at most
+    /// `max_bytes` bytes (rounded down to a multiple of 8 elements, so every piece starts at a
+    /// byte offset that is a multiple of 8, as mapping requires).
+    pub(crate) fn pieces(&self, max_bytes: u64) -> impl Iterator<Item = Piece> + '_ {
+        let t = &self.inner;
+        let size = t.dtype.size_in_bytes();
+        let step = (((max_bytes as usize) / size) & !7).clamp(8, t.chunk_elems);
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            if start >= t.len {
+                return None;
+            }
+            let chunk = start / t.chunk_elems;
+            let chunk_end = ((chunk + 1) * t.chunk_elems).min(t.len);
+            let len = step.min(chunk_end - start);
+            let piece = Piece { chunk, start, len };
+            start += len;
+            Some(piece)
+        })
+    }
+}
+
+/// The map lock and the view claim: a buffer a [`crate::MappedArray`] maps must not be used by
+/// the GPU meanwhile.
+impl Tensor {
+    /// Marks the tensor as mapped by a view, or says it already is.
+    pub(crate) fn claim(&self) -> Result<()> {
+        self.inner
+            .viewed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|_| self.busy())
+    }
+
+    /// [`Error::Busy`] when a [`crate::MappedArray`] holds this tensor's own buffer.
+    pub(crate) fn check_not_viewed(&self) -> Result<()> {
+        if self.inner.viewed.load(Ordering::Acquire) {
+            return Err(self.busy());
+        }
+        Ok(())
+    }
+
+    /// Takes the tensor's map lock for a GPU submission that uses its buffers: while held, no
+    /// other thread maps them (submitting work on a mapped buffer is a validation error). Hold
+    /// it until `queue.submit` returns. [`Error::Busy`] when a view maps the buffer.
+    pub(crate) fn lock_for_gpu(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        let guard = self.lock_map();
+        self.check_not_viewed()?;
+        Ok(guard)
+    }
+
+    /// The tensor's map lock (shared by the tensors of a block). A panic elsewhere while it was
+    /// held leaves nothing inconsistent, so a poisoned lock is taken as is.
+    pub(crate) fn lock_map(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.inner
+            .map_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn busy(&self) -> Error {
+        Error::Busy {
+            reason: "the tensor is mapped by a MappedArray (Tensor::view); drop it first".into(),
+        }
+    }
+}
