@@ -27,7 +27,7 @@ mod transfer;
 pub mod web;
 
 pub use core::dtype::{DType, Element, Kind};
-pub use core::error::{Error, Result};
+pub use core::error::{BufferProblem, Cause, DeviceError, Error, Result};
 #[cfg(not(target_arch = "wasm32"))]
 pub use io::{
     LoadOptions, MAX_HEADER_LEN, NpyHeader, NpyParseOptions, SaveOptions, parse_npy_header,

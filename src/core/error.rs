@@ -40,6 +40,20 @@ impl PartialEq for Cause {
     }
 }
 
+/// Why a caller's buffer was refused ([`Error::Buffer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BufferProblem {
+    /// It lacks a usage flag the operation needs.
+    Usage,
+    /// The range asked for does not fit inside it.
+    Range,
+    /// The offset is not aligned as the device requires.
+    Alignment,
+    /// It belongs to another device.
+    OtherDevice,
+}
+
 /// A wgpu error scope's error. `wgpu::Error` itself is not `Sync` (and not `Send` on the web),
 /// so it is kept as its kind and full message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -191,6 +205,15 @@ pub enum Error {
     Empty {
         /// The operation.
         what: &'static str,
+    },
+    /// A caller's wgpu buffer cannot be used as asked ([`crate::Tensor::from_wgpu_buffer`],
+    /// [`crate::Tensor::copy_to_buffer`], [`crate::Gpu::upload_into`]).
+    #[error("the wgpu buffer cannot be used ({problem:?}): {reason}")]
+    Buffer {
+        /// Which check failed.
+        problem: BufferProblem,
+        /// What was wrong, with the numbers.
+        reason: String,
     },
     /// A file could not be read or written: missing, truncated, malformed, unsupported.
     #[error("{}: {reason}", path.display())]

@@ -23,6 +23,9 @@ pub struct Gpu {
 
 /// What one device holds. Private to the runtime: the layers above use [`Gpu`]'s methods.
 struct Shared {
+    /// The instance the adapter came from, when tensorbridge created it.
+    instance: Option<wgpu::Instance>,
+    adapter: wgpu::Adapter,
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: GpuInfo,
@@ -142,12 +145,82 @@ impl Gpu {
                 });
             }
         };
-        Self::open(adapter, &options).await
+        Self::open(Some(instance), adapter, &options).await
+    }
+
+    /// A `Gpu` on a caller's adapter, device and queue (wgpu 30 handles; pass clones, and keep
+    /// using your own). Blocking, native only; see [`Gpu::from_wgpu_async`].
+    ///
+    /// The transfer path, chunk size and native casts follow the **device's** features and
+    /// limits, not the adapter's: a device requested with `wgpu::Limits::default()` and no
+    /// optional features works, on the staged path, chunking tensors above its 128 MiB
+    /// bindings. The cast probes run on the device as [`Gpu::new`]'s do.
+    ///
+    /// tensorbridge installs its device-lost callback and uncaptured-error handler on the
+    /// device (wgpu keeps one of each); a caller that sets its own afterwards replaces them,
+    /// and tensorbridge then reports errors only through its error scopes.
+    ///
+    /// **The shared queue.** Everything tensorbridge does is submitted to this queue, in call
+    /// order, when the call returns (uploads, casts, kernels, device copies); readbacks then
+    /// wait for what they read. So work the caller submits after a tensorbridge call is ordered
+    /// after it, and a tensorbridge call made after the caller's `queue.submit` sees that
+    /// work's results: no flush or wait is needed in either direction. Only host-side mapping
+    /// of a tensorbridge buffer by the caller needs the usual `map_async` and poll.
+    ///
+    /// ```
+    /// use tensorbridge::wgpu;
+    /// let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+    ///     backends: wgpu::Backends::all(),
+    ///     ..wgpu::InstanceDescriptor::new_without_display_handle()
+    /// });
+    /// let adapter = pollster::block_on(instance.request_adapter(&Default::default())).unwrap();
+    /// let (device, queue) =
+    ///     pollster::block_on(adapter.request_device(&Default::default())).unwrap();
+    /// let gpu = tensorbridge::Gpu::from_wgpu(adapter, device.clone(), queue.clone())?;
+    /// assert_eq!(gpu.info().limits.max_buffer_size, device.limits().max_buffer_size);
+    /// let t = gpu.upload(&ndarray::arr1(&[1u8, 2, 3]))?;
+    /// assert_eq!(t.to_array_as::<f32>()?.as_slice().unwrap(), &[1.0, 2.0, 3.0]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn from_wgpu(
+        adapter: wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+    ) -> Result<Gpu> {
+        Self::from_wgpu_with(adapter, device, queue, GpuOptions::default())
+    }
+
+    /// [`Gpu::from_wgpu`] with options (a chunk cap, a memory budget, integer-only casts; a
+    /// forced path must be one the device allows). Blocking, native only.
+    pub fn from_wgpu_with(
+        adapter: wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        options: GpuOptions,
+    ) -> Result<Gpu> {
+        block_on("Gpu::from_wgpu", "Gpu::from_wgpu_async", || {
+            Self::from_wgpu_async(adapter, device, queue, options)
+        })?
+    }
+
+    /// [`Gpu::from_wgpu_with`] without blocking (native and wasm).
+    pub async fn from_wgpu_async(
+        adapter: wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        options: GpuOptions,
+    ) -> Result<Gpu> {
+        let info = GpuInfo::from_adapter(&adapter);
+        Self::assemble(None, adapter, info, device, queue, &options).await
     }
 
     /// Requests a device from `adapter` with the adapter's own limits and the features
     /// tensorbridge uses, then sets it up.
-    async fn open(adapter: wgpu::Adapter, options: &GpuOptions) -> Result<Gpu> {
+    async fn open(
+        instance: Option<wgpu::Instance>,
+        adapter: wgpu::Adapter,
+        options: &GpuOptions,
+    ) -> Result<Gpu> {
         let info = GpuInfo::from_adapter(&adapter);
         let path = choose_path(&info, info.features, options)?;
         let mut features = wgpu::Features::empty();
@@ -174,13 +247,15 @@ impl Gpu {
                 reason: e.to_string(),
                 source: Cause::new(e),
             })?;
-        Self::assemble(info, device, queue, options).await
+        Self::assemble(instance, adapter, info, device, queue, options).await
     }
 
     /// Sets up a `Gpu` on `device`: the transfer path, chunk size and native casts follow the
     /// **device's** features and limits (which may be below the adapter's), and the cast
     /// probes run on it.
     async fn assemble(
+        instance: Option<wgpu::Instance>,
+        adapter: wgpu::Adapter,
         mut info: GpuInfo,
         device: wgpu::Device,
         queue: wgpu::Queue,
@@ -212,6 +287,8 @@ impl Gpu {
         );
         let mut gpu = Gpu {
             shared: Arc::new(Shared {
+                instance,
+                adapter,
                 device,
                 queue,
                 info,
@@ -251,7 +328,18 @@ impl Gpu {
         &self.shared.info
     }
 
-    /// The underlying wgpu device, for interop with your own kernels.
+    /// The wgpu instance, when tensorbridge created it (`None` for [`Gpu::from_wgpu`]).
+    pub fn instance(&self) -> Option<&wgpu::Instance> {
+        self.shared.instance.as_ref()
+    }
+
+    /// The wgpu adapter, for creating another engine on the same device.
+    pub fn adapter(&self) -> &wgpu::Adapter {
+        &self.shared.adapter
+    }
+
+    /// The underlying wgpu device, for interop with your own kernels. Submissions on
+    /// [`Gpu::queue`] are ordered with tensorbridge's (see [`Gpu::from_wgpu`]).
     pub fn device(&self) -> &wgpu::Device {
         &self.shared.device
     }
@@ -381,6 +469,79 @@ impl Gpu {
                 message: e.to_string(),
                 source: Some(Cause::new(e)),
             },
+        }
+    }
+
+    /// Checks a caller's `buffer` for an operation on `bytes` bytes from `offset`: `needs`
+    /// usage, a 4-byte aligned offset, the range (rounded up to a word) inside the buffer, and
+    /// this device (a copy recorded in a validation scope, never submitted).
+    pub(crate) fn check_buffer(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        bytes: u64,
+        needs: wgpu::BufferUsages,
+    ) -> Result<()> {
+        use crate::BufferProblem;
+        self.check()?;
+        let fail = |problem, reason: String| Err(Error::Buffer { problem, reason });
+        if !buffer.usage().contains(needs) {
+            let missing = needs - buffer.usage();
+            return fail(
+                BufferProblem::Usage,
+                format!("it lacks usage {missing:?} (it has {:?})", buffer.usage()),
+            );
+        }
+        if !offset.is_multiple_of(wgpu::COPY_BUFFER_ALIGNMENT) {
+            return fail(
+                BufferProblem::Alignment,
+                format!("byte offset {offset} is not a multiple of 4"),
+            );
+        }
+        let end = offset.checked_add(bytes.next_multiple_of(4));
+        if end.is_none_or(|e| e > buffer.size()) {
+            return fail(
+                BufferProblem::Range,
+                format!(
+                    "{bytes} bytes from offset {offset} (rounded up to whole words) do not fit \
+                     its {} bytes",
+                    buffer.size()
+                ),
+            );
+        }
+        // A buffer of another device fails validation when a command uses it. (Error scopes
+        // resolve only asynchronously on the web; there the first command using it fails.)
+        if cfg!(target_arch = "wasm32") {
+            return Ok(());
+        }
+        let probe = self.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tensorbridge device check"),
+            size: 4,
+            usage: wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let scope = self
+            .device()
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut enc = self.device().create_command_encoder(&Default::default());
+        let usable = buffer.usage().contains(wgpu::BufferUsages::COPY_SRC);
+        if usable && buffer.size() >= 4 {
+            enc.copy_buffer_to_buffer(buffer, 0, &probe, 0, 4);
+        } else {
+            enc.clear_buffer(buffer, 0, Some(0));
+        }
+        drop(enc.finish());
+        let err = block_on("Gpu::check_buffer", "", || scope.pop())?;
+        probe.destroy();
+        match err {
+            Some(e) => fail(
+                BufferProblem::OtherDevice,
+                format!(
+                    "wgpu refused to use it on this device: {}",
+                    crate::core::error::DeviceError::from(e)
+                ),
+            ),
+            None => Ok(()),
         }
     }
 

@@ -194,6 +194,11 @@ impl<'g> Dispatches<'g> {
         }
     }
 
+    /// The encoder, to record copies between the dispatches.
+    pub fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        &mut self.enc
+    }
+
     /// Records one dispatch of `pipeline` on a `(x, y)` grid: `params` as a uniform buffer at
     /// binding `params_binding`, plus `bindings`.
     pub fn add<P: WgslStruct>(

@@ -206,23 +206,32 @@ pub(crate) fn has_f64(gpu: &Gpu) -> bool {
 }
 
 /// Runs the probe `source` over `input` and says, for each of `reference`
-/// (one output section each, in order), whether every output matched.
+/// (one output section each, in order), whether every output matched. The input goes in
+/// batches whose buffers fit the device's limits.
 async fn check<T: bytemuck::Pod>(
     gpu: &Gpu,
     source: &str,
     input: &[T],
     reference: &[fn(T) -> u32],
 ) -> Vec<bool> {
-    let n = input.len();
-    let bytes = bytemuck::cast_slice(input);
-    match run(gpu, source, bytes, n, reference.len()).await {
-        Ok(got) => reference
-            .iter()
-            .enumerate()
-            .map(|(k, f)| input.iter().zip(&got[k * n..]).all(|(&x, &y)| f(x) == y))
-            .collect(),
-        Err(_) => vec![false; reference.len()],
+    let limits = gpu.limits();
+    let limit = limits
+        .max_buffer_size
+        .min(limits.max_storage_buffer_binding_size);
+    let item = (reference.len() * 4).max(std::mem::size_of::<T>()) as u64;
+    let batch = ((limit / item) as usize / 64 * 64).max(64);
+    let mut ok = vec![true; reference.len()];
+    for part in input.chunks(batch) {
+        let n = part.len();
+        let got = match run(gpu, source, bytemuck::cast_slice(part), n, reference.len()).await {
+            Ok(got) => got,
+            Err(_) => return vec![false; reference.len()],
+        };
+        for (k, f) in reference.iter().enumerate() {
+            ok[k] &= part.iter().zip(&got[k * n..]).all(|(&x, &y)| f(x) == y);
+        }
     }
+    ok
 }
 
 /// The 32-bit probe's WGSL: every function of [`REFERENCE`], each into its own output section.

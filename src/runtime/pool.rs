@@ -211,6 +211,11 @@ impl Pool {
         }
     }
 
+    /// Accounts a live tensor over a caller's buffer: counted, but holding no pool bytes.
+    pub fn count_adopted(&self) {
+        self.lock().live_tensors += 1;
+    }
+
     /// Counts one buffer created on the device.
     pub fn count_created(&self) {
         self.created.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     /// The shared buffer a sub-allocated tensor lives in; it returns to the pool with the last
     /// tensor using it.
     pub block: Option<Arc<Block>>,
+    /// The caller's buffer ([`Tensor::from_wgpu_buffer`]): used in place, never pooled.
+    pub foreign: bool,
     /// Bytes accounted in the pool (sum of buffer sizes).
     pub bytes: u64,
     /// Serialises direct mapping of this tensor's buffers (Mapped path); shared by every
@@ -48,7 +50,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let pool = self.gpu.pool();
         pool.release(self.bytes);
-        if self.block.is_none() {
+        if self.block.is_none() && !self.foreign {
             for b in self.chunks.drain(..) {
                 pool.give(b);
             }
@@ -185,11 +187,108 @@ impl Tensor {
                 chunks,
                 offset: 0,
                 block: None,
+                foreign: false,
                 bytes,
                 map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// Adopts a caller's buffer without copying: the tensor's `dtype` elements of `shape` start at
+    /// `byte_offset` in `buffer` and are read and written there, in place. The caller passes a
+    /// clone of its handle; the buffer is never returned to tensorbridge's pool, and dropping
+    /// the tensor leaves it alive and untouched.
+    ///
+    /// Readback, casts, statistics, quantization and saving all work on the tensor. The buffer
+    /// needs `STORAGE | COPY_SRC` usage (`COPY_DST` too to upload into it), `byte_offset` must be
+    /// a multiple of `min_storage_buffer_offset_alignment`, the tensor's bytes (rounded up to a
+    /// whole word) must lie inside the buffer and fit one binding
+    /// (`max_storage_buffer_binding_size`), and the buffer must come from `gpu`'s device. Each
+    /// failed check is an [`Error::Buffer`] naming the problem (or [`Error::TooLarge`]).
+    ///
+    /// ```
+    /// use tensorbridge::{DType, Tensor, wgpu};
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+    ///     label: Some("mine"),
+    ///     size: 1024,
+    ///     usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC
+    ///         | wgpu::BufferUsages::COPY_DST,
+    ///     mapped_at_creation: false,
+    /// });
+    /// gpu.queue().write_buffer(&buffer, 256, bytemuck::cast_slice(&[1.5f32, -2.0, 4.0]));
+    /// let t = Tensor::from_wgpu_buffer(&gpu, buffer.clone(), 256, DType::F32, &[3])?;
+    /// assert_eq!(t.to_array::<f32>()?.as_slice().unwrap(), &[1.5, -2.0, 4.0]);
+    /// assert_eq!(t.cast(DType::I32)?.to_array::<i32>()?.as_slice().unwrap(), &[1, -2, 4]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn from_wgpu_buffer(
+        gpu: &Gpu,
+        buffer: wgpu::Buffer,
+        byte_offset: u64,
+        dtype: DType,
+        shape: &[usize],
+    ) -> Result<Tensor> {
+        let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        let bytes = len
+            .and_then(|n| dtype.bytes_for(n))
+            .ok_or(Error::TooLarge {
+                what: "adopted tensor",
+                limit: "address space",
+                requested: u64::MAX,
+                max: usize::MAX as u64,
+            })?;
+        let needs = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        gpu.check_buffer(&buffer, byte_offset, bytes, needs)?;
+        let align = gpu.limits().min_storage_buffer_offset_alignment as u64;
+        if !byte_offset.is_multiple_of(align) {
+            return Err(Error::Buffer {
+                problem: crate::BufferProblem::Alignment,
+                reason: format!(
+                    "byte offset {byte_offset} is not a multiple of \
+                     min_storage_buffer_offset_alignment ({align}), so kernels cannot bind it"
+                ),
+            });
+        }
+        let limit = gpu.limits().max_storage_buffer_binding_size;
+        if bytes.next_multiple_of(4) > limit {
+            return Err(Error::TooLarge {
+                what: "adopted tensor",
+                limit: "max_storage_buffer_binding_size",
+                requested: bytes,
+                max: limit,
+            });
+        }
+        Ok(Self::over(gpu, buffer, byte_offset, dtype, shape))
+    }
+
+    /// A tensor over `buffer` from `byte_offset`, unchecked (see [`Tensor::from_wgpu_buffer`]).
+    pub(crate) fn over(
+        gpu: &Gpu,
+        buffer: wgpu::Buffer,
+        byte_offset: u64,
+        dtype: DType,
+        shape: &[usize],
+    ) -> Tensor {
+        let len = shape.iter().product();
+        gpu.pool().count_adopted();
+        Tensor {
+            inner: Arc::new(Inner {
+                gpu: gpu.clone(),
+                dtype,
+                shape: SmallVec::from_slice(shape),
+                len,
+                chunk_elems: usize::max(len, 1).next_multiple_of(32),
+                chunks: smallvec![buffer],
+                offset: byte_offset,
+                block: None,
+                foreign: true,
+                bytes: 0,
+                map_lock: Arc::new(Mutex::new(())),
+                viewed: AtomicBool::new(false),
+            }),
+        }
     }
 
     /// Allocates small tensors side by side in shared pooled buffers (blocks), each at an offset
@@ -242,6 +341,7 @@ impl Tensor {
                         chunks: smallvec![buffer.clone()],
                         offset,
                         block: Some(block.clone()),
+                        foreign: false,
                         bytes: padded(lens[k]),
                         map_lock: lock.clone(),
                         viewed: AtomicBool::new(false),
@@ -257,9 +357,9 @@ impl Tensor {
     /// shared block.
     pub(crate) fn binding(&self, c: usize) -> wgpu::BindingResource<'_> {
         let inner = &self.inner;
-        match inner.block {
-            None => inner.chunks[c].as_entire_binding(),
-            Some(_) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+        match inner.block.is_some() || inner.foreign {
+            false => inner.chunks[c].as_entire_binding(),
+            true => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer: &inner.chunks[c],
                 offset: inner.offset,
                 size: wgpu::BufferSize::new(
@@ -331,6 +431,28 @@ impl Tensor {
     /// `min_storage_buffer_offset_alignment`, so it can be bound).
     pub fn byte_offset(&self) -> u64 {
         self.inner.offset
+    }
+
+    /// The one buffer holding the whole tensor and the byte offset of its first element, or
+    /// `None` when the tensor is split into chunks (it is larger than one binding).
+    ///
+    /// Layout: row-major elements in their host byte layout (little-endian), packed into `u32`
+    /// words: bool/u8/i8 four to a word, 16-bit types two to a word, 64-bit types as two words
+    /// (low word first). The tensor's bytes are `size_in_bytes()` long from the offset; the last
+    /// word may hold padding. Work the caller submits on the buffer is ordered with
+    /// tensorbridge's on the shared queue (see [`Gpu::from_wgpu`]).
+    pub fn wgpu_buffer(&self) -> Option<(&wgpu::Buffer, u64)> {
+        match &self.inner.chunks[..] {
+            [b] => Some((b, self.inner.offset)),
+            _ => None,
+        }
+    }
+
+    /// Whether the tensor's buffers can be mapped in place (pooled tensors on the mapped path;
+    /// an adopted buffer only if the caller made it mappable).
+    pub(crate) fn mappable(&self) -> bool {
+        let both = wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::MAP_WRITE;
+        self.inner.chunks.iter().all(|b| b.usage().contains(both))
     }
 
     /// Elements per chunk buffer.

@@ -210,7 +210,7 @@ impl Gpu {
         }
         let bytes = tensors.iter().map(|t| t.size_in_bytes()).sum();
         let mut span = self.span(Op::Readback, bytes);
-        if self.path() == TransferPath::Mapped {
+        if self.path() == TransferPath::Mapped && tensors.iter().all(|t| t.mappable()) {
             return self.visit_own_buffers(tensors, &mut span, f);
         }
         let plan = Plan::new(tensors, self.staging_chunk_bytes());

@@ -87,9 +87,14 @@ impl Gpu {
         self.check()?;
         let bytes = tensors.iter().map(|t| t.size_in_bytes()).sum();
         let mut span = self.span(Op::Upload, bytes);
+        // A caller's buffer (adopted, or `upload_into`'s) is written through staging even on
+        // the mapped path, unless it is mappable itself.
+        let own = tensors.iter().all(|t| t.mappable());
         match self.path() {
-            TransferPath::Mapped => self.write_mapped(tensors, gathers, &mut span)?,
-            TransferPath::Staged => self.write_staged(tensors, gathers, &mut span)?,
+            TransferPath::Mapped if own => self.write_mapped(tensors, gathers, &mut span)?,
+            TransferPath::Mapped | TransferPath::Staged => {
+                self.write_staged(tensors, gathers, &mut span)?
+            }
             TransferPath::Web => self.write_queue(tensors, gathers, &mut span)?,
         }
         self.check()

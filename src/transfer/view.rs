@@ -98,8 +98,10 @@ impl Tensor {
         gpu.check()?;
         let inner = &self.inner;
         let bytes = (self.size_in_bytes().next_multiple_of(4)).max(4);
-        let direct =
-            gpu.path() == TransferPath::Mapped && inner.chunks.len() == 1 && inner.block.is_none();
+        let direct = gpu.path() == TransferPath::Mapped
+            && inner.chunks.len() == 1
+            && inner.block.is_none()
+            && !inner.foreign;
         let (buffer, staged) = if direct {
             (inner.chunks[0].clone(), false)
         } else {
