@@ -3,6 +3,8 @@
 //! between the steps, and no wait: everything is ordered on the one queue.
 //!
 //! `cargo run --release --example wgpu_interop`
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use ndarray::Array2;
 use tensorbridge::{DType, Gpu, Tensor, wgpu};

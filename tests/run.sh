@@ -38,7 +38,7 @@ features=(--features tensorbridge/profiling)
 step cargo test --release --workspace --no-fail-fast "${features[@]}"
 # Device out-of-memory: CPU adapters overcommit host memory, so this one runs under a
 # virtual-memory limit that makes lavapipe's allocations fail (already built by the line above).
-step bash -c "ulimit -v 3000000 && exec cargo test --release -p tensorbridge ${features[*]} --test oom -- --ignored"
+step bash -c "ulimit -v 3000000 && exec cargo test --release --workspace ${features[*]} --test oom -- --ignored"
 
 # web/build.sh installs the wasm32 target and the pinned wasm-bindgen CLI when missing.
 step bash web/build.sh

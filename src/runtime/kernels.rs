@@ -61,10 +61,10 @@ type AnyFamily = dyn Any + Send + Sync;
 #[cfg(target_arch = "wasm32")]
 type AnyFamily = dyn Any;
 
-/// The families a device has built, by type.
+/// The families a device has built, by type; each entry holds an `Arc<F>`.
 #[derive(Default)]
 pub(crate) struct Registry {
-    families: Mutex<HashMap<TypeId, Arc<AnyFamily>>>,
+    families: Mutex<HashMap<TypeId, Box<AnyFamily>>>,
 }
 
 impl Gpu {
@@ -72,17 +72,13 @@ impl Gpu {
     pub(crate) fn kernels<F: KernelFamily>(&self) -> Result<Arc<F>> {
         let registry = self.registry();
         let mut families = registry.families.lock().unwrap_or_else(|p| p.into_inner());
-        let family = match families.get(&TypeId::of::<F>()) {
-            Some(f) => f.clone(),
-            None => {
-                let built: Arc<AnyFamily> = Arc::new(F::build(self)?);
-                families.insert(TypeId::of::<F>(), built.clone());
-                built
-            }
-        };
-        Ok(family
-            .downcast::<F>()
-            .unwrap_or_else(|_| unreachable!("the registry is keyed by type")))
+        if let Some(f) = families.get(&TypeId::of::<F>()) {
+            let family = f.downcast_ref::<Arc<F>>();
+            return Ok(family.expect("the registry is keyed by type").clone());
+        }
+        let built = Arc::new(F::build(self)?);
+        families.insert(TypeId::of::<F>(), Box::new(built.clone()));
+        Ok(built)
     }
 }
 

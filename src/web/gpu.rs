@@ -43,7 +43,7 @@ impl JsGpu {
     /// unavailable.
     pub async fn create() -> Result<JsGpu, JsValue> {
         let gpu = Gpu::new_async().await.map_err(|e| match e {
-            crate::Error::NoAdapter { reason } => js_sys::Error::new(&format!(
+            crate::Error::NoAdapter { reason, .. } => js_sys::Error::new(&format!(
                 "WebGPU is unavailable ({reason}). It needs a secure context (https or \
                  localhost) and a browser with WebGPU enabled; Chromium on Linux needs \
                  --enable-unsafe-webgpu."
