@@ -1,14 +1,15 @@
 //! Burn's tensor kinds (`Float`, `Int`, `Bool`) and the dtypes each holds on the bridge.
 
 use burn::backend::wgpu::CubeTensor;
-use burn::tensor::{BasicOps, Bool, DType as BurnDType, Float, Int, Tensor as BurnTensor};
+use burn::tensor::kind::Basic;
+use burn::tensor::{Bool, DType as BurnDType, Float, Int, Tensor as BurnTensor};
 use tensorbridge::DType;
 
 use crate::{Backend, Error, Result};
 
 /// A Burn tensor kind the bridge moves: `Float` (f32), `Int` (i32) or `Bool` (Burn's u32
 /// bools). Other tensorbridge dtypes are cast on the device to the one the kind holds.
-pub trait Kind: BasicOps + Sized + 'static {
+pub trait Kind: Basic + Sized + 'static {
     /// "float", "int" or "bool".
     const NAME: &'static str;
 
@@ -70,9 +71,7 @@ impl Kind for Float {
     }
 
     fn cube<const D: usize>(t: BurnTensor<D, Self>) -> Result<CubeTensor> {
-        t.try_into_primitive::<Backend>()
-            .map(|p| p.tensor())
-            .map_err(primitive_error)
+        t.try_into_primitive::<Backend>().map_err(primitive_error)
     }
 }
 

@@ -32,12 +32,15 @@
 
 use std::fmt;
 
+use burn::backend::wgpu::CubeTensor;
 use burn::tensor::wgpu::{WgpuSetup, wgpu};
-use burn::tensor::{BasicOps, Device, Tensor as BurnTensor, TensorKind};
+use burn::tensor::{Device, Tensor as BurnTensor};
 use cubecl_wgpu::{AutoCompiler, WgpuServer};
 use ndarray::{ArrayBase, Data, Dimension};
 use tensorbridge::{DType, Element, Gpu, Tensor};
 
+#[cfg(feature = "profiling")]
+pub mod compare;
 mod kinds;
 
 pub use kinds::Kind;
@@ -126,16 +129,22 @@ impl Bridge {
     }
 
     /// A copy of `t` as a Burn tensor of kind `K` (`Float`, `Int` or `Bool`), made on the
-    /// device: one `copy_buffer_to_buffer` into a tensor Burn allocated, after a cast on the
-    /// device where Burn's tensor holds another dtype (floats to f32, integers to i32 —
-    /// wrapping, as `astype` does —, bool to Burn's bool). See [`Kind`].
+    /// device in a tensor Burn allocated: one `copy_buffer_to_buffer` where Burn's tensor holds
+    /// `t`'s dtype, else a cast written straight into Burn's buffer ([`Tensor::cast_into`]):
+    /// floats and integers to f32 for `Float`, to i32 for `Int` (wrapping and truncating, as
+    /// `astype` does), bool to Burn's u32 bools. See [`Kind`].
     pub fn to_burn<const D: usize, K: Kind>(&self, t: &Tensor) -> Result<BurnTensor<D, K>> {
         self.check_rank::<D>(t.shape())?;
         let target = K::dtype_for(t.dtype())?;
-        let t = t.cast(target)?;
         let out = BurnTensor::<D, K>::empty(t.shape().to_vec(), &self.device);
-        let (buffer, offset) = self.resource(&out)?;
-        t.copy_to_buffer(&buffer, offset)?;
+        let (buffer, offset) = resource(&K::cube(out.clone())?)?;
+        if t.dtype() == target {
+            t.copy_to_buffer(&buffer, offset)?;
+        } else {
+            // Cast straight into Burn's buffer: no intermediate tensor, no second copy.
+            let dst = Tensor::from_wgpu_buffer(&self.gpu, buffer, offset, target, t.shape())?;
+            t.cast_into(&dst)?;
+        }
         Ok(out)
     }
 
@@ -164,7 +173,7 @@ impl Bridge {
             });
         }
         let out = BurnTensor::<D, K>::empty(array.shape().to_vec(), &self.device);
-        let (buffer, offset) = self.resource(&out)?;
+        let (buffer, offset) = resource(&K::cube(out.clone())?)?;
         self.gpu.upload_into(array, &buffer, offset)?;
         Ok(out)
     }
@@ -176,11 +185,10 @@ impl Bridge {
     pub fn from_burn<const D: usize, K: Kind>(&self, t: BurnTensor<D, K>) -> Result<Tensor> {
         let dtype = K::from_burn_dtype(t.dtype())?;
         let shape = t.shape().to_vec();
-        let t = K::contiguous(t);
-        let (buffer, offset) = self.resource(&t)?;
-        Ok(Tensor::from_wgpu_buffer_kept(
-            &self.gpu, buffer, offset, dtype, &shape, t,
-        )?)
+        let cube = burn_cubecl::kernel::into_contiguous(K::cube(t)?);
+        let (buffer, offset) = resource(&cube)?;
+        let kept = Tensor::from_wgpu_buffer_kept(&self.gpu, buffer, offset, dtype, &shape, cube);
+        Ok(kept?)
     }
 
     fn check_rank<const D: usize>(&self, shape: &[usize]) -> Result<()> {
@@ -193,20 +201,16 @@ impl Bridge {
         }
         .into())
     }
+}
 
-    /// The wgpu buffer and byte offset of a Burn tensor's data, after flushing Burn's pending
-    /// work to the shared queue.
-    fn resource<const D: usize, K>(&self, t: &BurnTensor<D, K>) -> Result<(wgpu::Buffer, u64)>
-    where
-        K: TensorKind + BasicOps,
-    {
-        let cube = K::cube(t.clone())?;
-        cube.client.flush().map_err(burn_error)?;
-        let resource = cube
-            .client
-            .get_resource::<WgpuServer<AutoCompiler>>(cube.handle.clone())
-            .map_err(burn_error)?;
-        let r = resource.resource();
-        Ok((r.buffer.clone(), r.offset))
-    }
+/// The wgpu buffer and byte offset of a Burn tensor's data, after flushing Burn's pending work
+/// to the shared queue.
+fn resource(cube: &CubeTensor) -> Result<(wgpu::Buffer, u64)> {
+    cube.client.flush().map_err(burn_error)?;
+    let resource = cube
+        .client
+        .get_resource::<WgpuServer<AutoCompiler>>(cube.handle.clone())
+        .map_err(burn_error)?;
+    let r = resource.resource();
+    Ok((r.buffer.clone(), r.offset))
 }

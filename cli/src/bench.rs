@@ -42,6 +42,10 @@ pub struct Args {
     /// Draw time against size, log-log, one line per path (.svg or .png).
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Only compare the paths into and out of Burn with Burn's own (needs a build with
+    /// `--features burn`): `cargo run --release --features burn -- bench --interop`.
+    #[arg(long)]
+    interop: bool,
 }
 
 fn parse_size(s: &str) -> Option<usize> {
@@ -339,6 +343,16 @@ fn files_vs_cp(gpu: &Gpu, bytes: usize) -> Result<(Duration, Duration, Duration)
 
 pub fn run(args: &Args) -> Result<()> {
     let gpu = Gpu::new()?;
+    if args.interop {
+        #[cfg(feature = "burn")]
+        return crate::interop::run(&gpu);
+        #[cfg(not(feature = "burn"))]
+        return Err(tensorbridge::Error::InvalidOption {
+            name: "--interop",
+            value: "true".into(),
+            reason: "this build has no Burn; rebuild with `--features burn`".into(),
+        });
+    }
     let sizes: Vec<usize> = if !args.sizes.is_empty() {
         args.sizes.iter().filter_map(|s| parse_size(s)).collect()
     } else if args.full {

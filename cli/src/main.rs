@@ -8,6 +8,8 @@ mod bench;
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod files;
+#[cfg(all(not(target_arch = "wasm32"), feature = "burn"))]
+mod interop;
 #[cfg(not(target_arch = "wasm32"))]
 mod plot;
 #[cfg(not(target_arch = "wasm32"))]

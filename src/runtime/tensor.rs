@@ -37,6 +37,9 @@ pub(crate) struct Inner {
     pub block: Option<Arc<Block>>,
     /// The caller's buffer ([`Tensor::from_wgpu_buffer`]): used in place, never pooled.
     pub foreign: bool,
+    /// What keeps a caller's allocation alive while the tensor reads it
+    /// ([`Tensor::from_wgpu_buffer_kept`]).
+    pub keep: Option<Box<Kept>>,
     /// Bytes accounted in the pool (sum of buffer sizes).
     pub bytes: u64,
     /// Serialises direct mapping of this tensor's buffers (Mapped path); shared by every
@@ -57,6 +60,13 @@ impl Drop for Inner {
         }
     }
 }
+
+/// A value a tensor keeps alive ([`Tensor::from_wgpu_buffer_kept`]).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type Kept = dyn std::any::Any + Send + Sync;
+/// A value a tensor keeps alive ([`Tensor::from_wgpu_buffer_kept`]).
+#[cfg(target_arch = "wasm32")]
+pub(crate) type Kept = dyn std::any::Any;
 
 /// One pooled buffer holding several small tensors of a batch (mapped path): one map and one
 /// unmap serve them all.
@@ -188,6 +198,7 @@ impl Tensor {
                 offset: 0,
                 block: None,
                 foreign: false,
+                keep: None,
                 bytes,
                 map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
@@ -260,7 +271,27 @@ impl Tensor {
                 max: limit,
             });
         }
-        Ok(Self::over(gpu, buffer, byte_offset, dtype, shape))
+        Ok(Self::over(gpu, buffer, byte_offset, dtype, shape, None))
+    }
+
+    /// [`Tensor::from_wgpu_buffer`] for memory another engine suballocates from a pool: the
+    /// tensor holds `keep` (say, that engine's tensor) until it is dropped, so the engine does
+    /// not reuse the range meanwhile.
+    pub fn from_wgpu_buffer_kept<K: std::any::Any + wgpu::WasmNotSendSync>(
+        gpu: &Gpu,
+        buffer: wgpu::Buffer,
+        byte_offset: u64,
+        dtype: DType,
+        shape: &[usize],
+        keep: K,
+    ) -> Result<Tensor> {
+        let t = Self::from_wgpu_buffer(gpu, buffer, byte_offset, dtype, shape)?;
+        let Tensor { inner } = t;
+        let mut inner = Arc::into_inner(inner).expect("just made");
+        inner.keep = Some(Box::new(keep));
+        Ok(Tensor {
+            inner: Arc::new(inner),
+        })
     }
 
     /// A tensor over `buffer` from `byte_offset`, unchecked (see [`Tensor::from_wgpu_buffer`]).
@@ -270,6 +301,7 @@ impl Tensor {
         byte_offset: u64,
         dtype: DType,
         shape: &[usize],
+        keep: Option<Box<Kept>>,
     ) -> Tensor {
         let len = shape.iter().product();
         gpu.pool().count_adopted();
@@ -284,6 +316,7 @@ impl Tensor {
                 offset: byte_offset,
                 block: None,
                 foreign: true,
+                keep,
                 bytes: 0,
                 map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
@@ -342,6 +375,7 @@ impl Tensor {
                         offset,
                         block: Some(block.clone()),
                         foreign: false,
+                        keep: None,
                         bytes: padded(lens[k]),
                         map_lock: lock.clone(),
                         viewed: AtomicBool::new(false),

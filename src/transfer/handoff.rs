@@ -208,7 +208,7 @@ impl Gpu {
         let mut gather = Gather::new(array.view().into_dyn());
         if body > 0 {
             let elems = body as usize / size;
-            let target = Tensor::over(self, buffer.clone(), byte_offset, T::DTYPE, &[elems]);
+            let target = Tensor::over(self, buffer.clone(), byte_offset, T::DTYPE, &[elems], None);
             self.write_all(&[&target], std::slice::from_mut(&mut gather))?;
         }
         let n = bytes - body;

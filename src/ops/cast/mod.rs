@@ -201,6 +201,55 @@ impl Tensor {
         self.cast_with(dtype, Kernel::Floor)
     }
 
+    /// Casts into `out`, an existing tensor of the target dtype and this tensor's shape (for
+    /// example one adopted from another engine's buffer with
+    /// [`Tensor::from_wgpu_buffer`]): the same conversion as [`Tensor::cast`], with nothing
+    /// allocated. When `out` has this tensor's dtype the bytes are copied.
+    ///
+    /// `out` must live on the same [`Gpu`]; a caller's buffer must end on a whole word (a
+    /// kernel writes whole words), else [`crate::Error::Buffer`].
+    ///
+    /// ```
+    /// use tensorbridge::DType;
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[1.5f32, -2.5]))?;
+    /// let out = gpu.upload(&ndarray::arr1(&[0i32, 0]))?;
+    /// t.cast_into(&out)?;
+    /// assert_eq!(out.to_array::<i32>()?.as_slice().unwrap(), &[1, -2]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn cast_into(&self, out: &Tensor) -> Result<()> {
+        self.gpu().owns(out)?;
+        if out.shape() != self.shape() {
+            return Err(crate::Error::ShapeMismatch {
+                expected: self.shape().to_vec(),
+                got: out.shape().to_vec(),
+            });
+        }
+        if out.inner.foreign && !out.size_in_bytes().is_multiple_of(4) {
+            return Err(crate::Error::Buffer {
+                problem: crate::BufferProblem::Range,
+                reason: format!(
+                    "the {} bytes of the destination end inside a word, which a kernel would \
+                     overwrite whole",
+                    out.size_in_bytes()
+                ),
+            });
+        }
+        if out.dtype() == self.dtype() {
+            return match out.wgpu_buffer() {
+                Some((buffer, offset)) => self.copy_to_buffer(buffer, offset),
+                None => {
+                    let _in_use = self.lock_for_gpu()?;
+                    self.copy_to(out);
+                    self.gpu().check()
+                }
+            };
+        }
+        let _in_use = self.lock_for_gpu()?;
+        self.cast_to(out, Kernel::Vector)
+    }
+
     /// [`Tensor::cast`] with `vector` (the vector kernel or its floor) where a tensor fills
     /// whole vector invocations.
     fn cast_with(&self, dtype: DType, vector: Kernel) -> Result<Tensor> {
@@ -211,17 +260,25 @@ impl Tensor {
         let gpu = self.gpu();
         let _in_use = self.lock_for_gpu()?;
         let out = Tensor::alloc(gpu, dtype, self.shape())?;
+        self.cast_to(&out, vector)?;
+        Ok(out)
+    }
+
+    /// Converts into `out` (another dtype, the same shape, on this device), with the map lock
+    /// held by the caller.
+    fn cast_to(&self, out: &Tensor, vector: Kernel) -> Result<()> {
+        let (from, dtype) = (self.dtype(), out.dtype());
+        let gpu = self.gpu();
         if self.is_empty() {
-            return Ok(out);
+            return Ok(());
         }
         if same_bits(from, dtype) {
-            self.copy_to(&out);
-            gpu.check()?;
-            return Ok(out);
+            self.copy_to(out);
+            return gpu.check();
         }
         let kernels = gpu.kernels::<CastKernels>()?;
         let shape = kernels.shape(from, dtype);
-        let dispatches = plan(self, &out, &shape);
+        let dispatches = plan(self, out, &shape);
         let mut pipelines = [None, None];
         for d in &dispatches {
             if pipelines[d.vector as usize].is_none() {
@@ -245,21 +302,25 @@ impl Tensor {
             recorded.add(pipeline, (binding::PARAMS, &d.params), &bindings, d.grid)?;
         }
         recorded.submit_in(gpu.span(Op::Cast, out.size_in_bytes()));
-        gpu.check()?;
-        Ok(out)
+        gpu.check()
     }
 
-    /// Copies this tensor's bytes into `out`, a tensor of the same shape and element size (so
-    /// the same chunks), with `copy_buffer_to_buffer`.
+    /// Copies this tensor's bytes into `out`, a tensor of the same shape and element size, with
+    /// `copy_buffer_to_buffer`; both are chunked alike (pooled tensors of one device), or
+    /// `out` is one buffer (see [`Tensor::cast_into`]).
     fn copy_to(&self, out: &Tensor) {
         let gpu = self.gpu();
         let mut enc = gpu.device().create_command_encoder(&Default::default());
-        for (a, b) in self.pieces(u64::MAX).zip(out.pieces(u64::MAX)) {
+        let (o, size) = (&out.inner, self.dtype().size_in_bytes());
+        for a in self.pieces(u64::MAX) {
+            // The piece lies inside one chunk of `out` too: chunks are alike, or `out` has one.
+            let c = a.start / o.chunk_elems;
+            let at = o.offset + ((a.start - c * o.chunk_elems) * size) as u64;
             enc.copy_buffer_to_buffer(
                 &self.inner.chunks[a.chunk],
                 a.offset(&self.inner),
-                &out.inner.chunks[b.chunk],
-                b.offset(&out.inner),
+                &o.chunks[c],
+                at,
                 a.padded_bytes(&self.inner),
             );
         }
