@@ -2,14 +2,14 @@
 
 use crate::{Error, Result};
 
-/// How host memory reaches the device. Chosen automatically per adapter; see [`GpuInfo::path`].
+/// How host memory reaches the device. Chosen automatically per adapter; see [`crate::GpuInfo::path`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferPath {
     /// Unified memory (CPU adapters, integrated GPUs) with `MAPPABLE_PRIMARY_BUFFERS`: tensors live
     /// in mappable storage buffers, written and read straight through the mapping. One host copy.
     Mapped,
     /// Reused mapped staging buffers plus `copy_buffer_to_buffer`, in chunks of
-    /// [`Gpu::staging_chunk_bytes`], two in flight. One host copy plus one device copy.
+    /// [`crate::Gpu::staging_chunk_bytes`], two in flight. One host copy plus one device copy.
     Staged,
     /// The web: `queue.writeBuffer` from JS memory, copy + `mapAsync` to read.
     Web,
@@ -35,7 +35,7 @@ pub struct GpuOptions {
     pub path: Option<TransferPath>,
     /// Cast with the integer-only conversions alone, never the adapter's conversion
     /// instructions, even where the probe at device creation found them exact (see
-    /// [`GpuInfo::native_casts`]). The results are the same bits either way.
+    /// [`crate::GpuInfo::native_casts`]). The results are the same bits either way.
     pub integer_casts: bool,
 }
 

@@ -4,7 +4,7 @@
 use crate::DType;
 use crate::core::dtype::Kind;
 
-/// A value of a tensor's dtype, as [`Tensor::min`] and friends return it.
+/// A value of a tensor's dtype, as [`crate::Tensor::min`] and friends return it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {
     /// A bool value.
