@@ -2,8 +2,9 @@
 # The README's test command. On a fresh Debian 12 machine with Rust it installs what the tests
 # need (lavapipe, Chromium + chromedriver, Node, the wasm32 target, wasm-bindgen-cli at the
 # Cargo.lock version, puppeteer-core), then runs every test:
-#   1. native: cargo test on every adapter present (lavapipe Vulkan and llvmpipe GL), and the
-#      out-of-memory test under a memory limit;
+#   1. native: cargo test of the workspace (the library, the CLI and the Burn bridge) on every
+#      adapter present (lavapipe Vulkan and llvmpipe GL), and the out-of-memory test under a
+#      memory limit;
 #   2. wasm: wasm-bindgen-test in headless Chromium on WebGPU (SwiftShader), via chromedriver;
 #   3. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
 #      puppeteer-core in headless Chromium.
