@@ -138,3 +138,46 @@ fn device_lost_is_an_error_not_a_panic() {
         );
     }
 }
+
+/// Errors keep their cause: `source()` gives the io error of a missing file, the wgpu error a
+/// validation scope caught, and nothing for errors tensorbridge found itself.
+#[test]
+fn errors_keep_the_underlying_cause() {
+    use std::error::Error as _;
+    let gpu = Gpu::new().unwrap();
+    let missing = std::env::temp_dir().join("tensorbridge-no-such-file.npy");
+    let e = gpu.load(&missing).unwrap_err();
+    match &e {
+        Error::File { path, .. } => assert_eq!(path, &missing),
+        other => panic!("expected Error::File, got {other:?}"),
+    }
+    let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        io.map(|e| e.kind()),
+        Some(std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
+    // A command the device rejects, outside any scope: the next call reports it, with wgpu's
+    // validation error as the source.
+    let uniform = gpu
+        .device()
+        .create_buffer(&tensorbridge::wgpu::BufferDescriptor {
+            label: None,
+            size: 64,
+            usage: tensorbridge::wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: false,
+        });
+    let mut enc = gpu.device().create_command_encoder(&Default::default());
+    enc.clear_buffer(&uniform, 0, None); // needs COPY_DST: a validation error
+    gpu.queue().submit([enc.finish()]);
+    let e = gpu.synchronize().unwrap_err();
+    let device = e
+        .source()
+        .and_then(|s| s.downcast_ref::<tensorbridge::DeviceError>());
+    assert_eq!(device.map(|d| d.kind), Some("validation"), "{e:?}");
+    let t = gpu.upload(&arr1(&[1u8])).unwrap();
+    assert!(t.to_array::<u16>().unwrap_err().source().is_none());
+    // An adopted buffer of the wrong usage names the problem, with no cause below it.
+    let e = tensorbridge::Tensor::from_wgpu_buffer(&gpu, uniform, 0, DType::U8, &[4]).unwrap_err();
+    assert!(e.to_string().contains("Usage"), "{e}");
+}
