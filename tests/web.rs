@@ -499,3 +499,98 @@ async fn js_api_steady_loop_creates_no_buffers() {
     assert_eq!(counts[1], counts[0], "{counts:?}");
     assert_eq!(counts[2], counts[0], "{counts:?}");
 }
+
+/// Calls method `name` of the JS object `o` with `args`, awaiting it when it returns a Promise.
+async fn call(o: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = Reflect::get(o, &name.into())?.dyn_into()?;
+    let args: js_sys::Array = args.iter().collect();
+    let r = f.apply(o, &args)?;
+    match r.dyn_ref::<js_sys::Promise>() {
+        Some(p) => JsFuture::from(p.clone()).await,
+        None => Ok(r),
+    }
+}
+
+/// `t.summary()`, `t.histogram()`, `t.quantize()` and `q.dequantize()` from JS agree with the
+/// CPU reference (the same rules the native tests check).
+#[wasm_bindgen_test]
+async fn js_statistics_and_quantization_match_the_cpu() {
+    let g = JsGpu::create().await.unwrap();
+    let (rows, cols) = (37usize, 50usize);
+    let xs: Vec<f32> = (0..rows * cols)
+        .map(|i| ((i * 7919) % 2001) as f32 / 8.0 - 125.0)
+        .collect();
+    let data = js_sys::Float32Array::from(&xs[..]);
+    let shape: js_sys::Array = [rows, cols]
+        .iter()
+        .map(|&d| JsValue::from(d as f64))
+        .collect();
+    let t: JsValue = g.tensor(data.into(), shape.into(), None).unwrap().into();
+    let s = call(&t, "summary", &[]).await.unwrap();
+    assert_eq!(num(&s, "count"), (rows * cols) as f64);
+    assert_eq!(num(&s, "nanCount"), 0.0);
+    let (lo, hi) = xs
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    assert_eq!((num(&s, "min"), num(&s, "max")), (lo as f64, hi as f64));
+    let range: js_sys::Array = [-100.0, 100.0].iter().map(|&x| JsValue::from(x)).collect();
+    let h = call(&t, "histogram", &[JsValue::from(17), range.into()])
+        .await
+        .unwrap();
+    let counts: Vec<u64> = js_sys::Float64Array::new(&Reflect::get(&h, &"counts".into()).unwrap())
+        .to_vec()
+        .into_iter()
+        .map(|c| c as u64)
+        .collect();
+    assert_eq!(counts, reference_hist(&xs, 17, -100.0, 100.0));
+    let edges = js_sys::Float64Array::new(&Reflect::get(&h, &"edges".into()).unwrap()).to_vec();
+    assert_eq!((edges.len(), edges[0], edges[17]), (18, -100.0, 100.0));
+    // Per-channel along axis 1, parameters from the device's min and max.
+    let opts = js_sys::Object::new();
+    Reflect::set(&opts, &"axis".into(), &JsValue::from(1)).unwrap();
+    Reflect::set(&opts, &"dtype".into(), &"uint8".into()).unwrap();
+    let q = call(&t, "quantize", &[opts.into()]).await.unwrap();
+    let scale = js_sys::Float32Array::new(&Reflect::get(&q, &"scale".into()).unwrap()).to_vec();
+    let zp = js_sys::Int32Array::new(&Reflect::get(&q, &"zeroPoint".into()).unwrap()).to_vec();
+    assert_eq!((scale.len(), zp.len()), (cols, cols));
+    let codes = Reflect::get(&q, &"codes".into()).unwrap();
+    let got = Uint8Array::new(&call(&codes, "data", &[]).await.unwrap()).to_vec();
+    for (i, &x) in xs.iter().enumerate() {
+        let c = i % cols;
+        let (mn, mx) = (0..rows)
+            .map(|r| xs[r * cols + c])
+            .fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let (s_ref, z_ref) =
+            tensorbridge::quant_params(QType::U8, tensorbridge::QScheme::Affine, mn, mx);
+        assert_eq!((scale[c], zp[c]), (s_ref, z_ref), "channel {c}");
+        assert_eq!(
+            got[i] as i32,
+            quantize_ref(x, s_ref, z_ref, QType::U8),
+            "element {i}"
+        );
+    }
+    let back = call(&q, "dequantize", &[]).await.unwrap();
+    let deq = js_sys::Float32Array::new(&call(&back, "data", &[]).await.unwrap()).to_vec();
+    for (i, (&x, &y)) in xs.iter().zip(&deq).enumerate() {
+        let c = i % cols;
+        assert_eq!(y, (got[i] as i32 - zp[c]) as f32 * scale[c], "element {i}");
+        assert!(
+            (x - y).abs() <= scale[c] / 2.0 * 1.001,
+            "element {i}: {x} vs {y}"
+        );
+    }
+    // Given parameters, and bad options as TypeErrors.
+    let opts = js_sys::Object::new();
+    let one = |v: f64| -> JsValue { [JsValue::from(v)].iter().collect::<js_sys::Array>().into() };
+    Reflect::set(&opts, &"scale".into(), &one(0.5)).unwrap();
+    Reflect::set(&opts, &"zeroPoint".into(), &one(3.0)).unwrap();
+    let q = call(&t, "quantize", &[opts.into()]).await.unwrap();
+    assert_eq!(
+        js_sys::Float32Array::new(&Reflect::get(&q, &"scale".into()).unwrap()).to_vec(),
+        [0.5]
+    );
+    let bad = js_sys::Object::new();
+    Reflect::set(&bad, &"dtype".into(), &"int4".into()).unwrap();
+    let e = call(&t, "quantize", &[bad.into()]).await.unwrap_err();
+    assert!(e.is_instance_of::<js_sys::TypeError>(), "{e:?}");
+}

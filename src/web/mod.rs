@@ -16,11 +16,13 @@
 //! GPU-visible memory) straight into the returned typed array. Neither passes through wasm memory.
 
 mod gpu;
+mod stats;
 mod tensor;
 mod transfer;
 mod typed;
 
 pub use gpu::JsGpu;
+pub use stats::JsQTensor;
 pub use tensor::JsTensor;
 
 use wasm_bindgen::JsValue;
