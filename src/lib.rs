@@ -18,7 +18,6 @@
 #![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
 
 mod core;
-#[cfg(not(target_arch = "wasm32"))]
 mod io;
 mod ops;
 mod runtime;
@@ -28,7 +27,6 @@ pub mod web;
 
 pub use core::dtype::{DType, Element, Kind};
 pub use core::error::{BufferProblem, Cause, DeviceError, Error, Result};
-#[cfg(not(target_arch = "wasm32"))]
 pub use io::{
     LoadOptions, MAX_HEADER_LEN, NpyHeader, NpyParseOptions, SaveOptions, parse_npy_header,
     parse_npz_headers,

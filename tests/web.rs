@@ -594,3 +594,144 @@ async fn js_statistics_and_quantization_match_the_cpu() {
     let e = call(&t, "quantize", &[bad.into()]).await.unwrap_err();
     assert!(e.is_instance_of::<js_sys::TypeError>(), "{e:?}");
 }
+
+/// An entry's name and its expected bytes.
+type Entry<'a> = (&'a str, &'a [u8]);
+
+/// A fixture's bytes, embedded.
+macro_rules! fixture {
+    ($path:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/",
+            $path
+        ))
+        .as_slice()
+    };
+}
+
+/// `gpu.load()` from JS: NumPy's and safetensors' files from an ArrayBuffer, a Uint8Array, a
+/// Blob and a Response load bit-exact (big-endian Fortran order and deflated entries
+/// included), and bad files reject with an Error naming the problem.
+#[wasm_bindgen_test]
+async fn js_load_reads_every_format_bit_exact() {
+    let g = JsGpu::create().await.unwrap();
+    let gpu: JsValue = g.into();
+    let cases: [(&str, &[u8], &[Entry]); 4] = [
+        (
+            "big_fortran_f8.npy",
+            fixture!("npy/big_fortran_f8.npy"),
+            &[("", fixture!("npy/big_fortran_f8.npy.x.bin"))],
+        ),
+        (
+            "compressed.npz",
+            fixture!("npy/compressed.npz"),
+            &[
+                ("w", fixture!("npy/compressed.npz.w.bin")),
+                ("b", fixture!("npy/compressed.npz.b.bin")),
+                ("mask", fixture!("npy/compressed.npz.mask.bin")),
+                ("h", fixture!("npy/compressed.npz.h.bin")),
+            ],
+        ),
+        (
+            "stored.npz",
+            fixture!("npy/stored.npz"),
+            &[("b", fixture!("npy/stored.npz.b.bin"))],
+        ),
+        (
+            "model.safetensors",
+            fixture!("npy/model.safetensors"),
+            &[
+                ("weight", fixture!("npy/model.safetensors.weight.bin")),
+                ("ids", fixture!("npy/model.safetensors.ids.bin")),
+                ("bf", fixture!("npy/model.safetensors.bf.bin")),
+                ("flags", fixture!("npy/model.safetensors.flags.bin")),
+                ("scalar", fixture!("npy/model.safetensors.scalar.bin")),
+            ],
+        ),
+    ];
+    for (name, bytes, entries) in cases {
+        let array = Uint8Array::from(bytes);
+        let blob = web_sys_blob(&array);
+        let response = js_response(&array);
+        // With a name, and without one (the bytes' magic decides).
+        let sources: [(JsValue, JsValue); 4] = [
+            (array.buffer().into(), JsValue::from_str(name)),
+            (array.clone().into(), JsValue::UNDEFINED),
+            (blob, JsValue::from_str(name)),
+            (response, JsValue::UNDEFINED),
+        ];
+        for (source, label) in sources {
+            let loaded = call(&gpu, "load", &[source, label]).await.unwrap();
+            for (entry, want) in entries {
+                let t = Reflect::get(&loaded, &JsValue::from_str(entry)).unwrap();
+                assert!(!t.is_undefined(), "{name}: no entry {entry:?}");
+                let data = call(&t, "data", &[]).await.unwrap();
+                assert_eq!(&bytes_of_typed_view(&data)[..], *want, "{name} {entry}");
+            }
+        }
+    }
+    let bad: [(&str, &[u8], &str); 4] = [
+        ("truncated.npy", fixture!("bad/truncated.npy"), "truncated"),
+        ("huge_header.npy", fixture!("bad/huge_header.npy"), "limit"),
+        (
+            "truncated.npz",
+            fixture!("bad/truncated.npz"),
+            "truncated.npz",
+        ),
+        (
+            "offsets_out_of_range.safetensors",
+            fixture!("bad/offsets_out_of_range.safetensors"),
+            "offsets_out_of_range",
+        ),
+    ];
+    for (name, bytes, needle) in bad {
+        let e = call(
+            &gpu,
+            "load",
+            &[Uint8Array::from(bytes).into(), JsValue::from_str(name)],
+        )
+        .await
+        .unwrap_err();
+        let msg = Reflect::get(&e, &"message".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert!(msg.to_lowercase().contains(needle), "{name}: {msg}");
+    }
+    let e = call(&gpu, "load", &[JsValue::from(42)]).await.unwrap_err();
+    assert!(e.is_instance_of::<js_sys::TypeError>());
+}
+
+/// The bytes a typed array views (not the whole buffer behind it).
+fn bytes_of_typed_view(v: &JsValue) -> Vec<u8> {
+    let buffer = Reflect::get(v, &"buffer".into()).unwrap();
+    let offset = Reflect::get(v, &"byteOffset".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    let len = Reflect::get(v, &"byteLength".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    Uint8Array::new_with_byte_offset_and_length(&buffer, offset, len).to_vec()
+}
+
+/// `new Blob([bytes])`.
+fn web_sys_blob(bytes: &Uint8Array) -> JsValue {
+    let ctor: js_sys::Function = Reflect::get(&js_sys::global(), &"Blob".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let parts: js_sys::Array = [JsValue::from(bytes.clone())].iter().collect();
+    Reflect::construct(&ctor, &[JsValue::from(parts)].iter().collect()).unwrap()
+}
+
+/// `new Response(bytes)`.
+fn js_response(bytes: &Uint8Array) -> JsValue {
+    let ctor: js_sys::Function = Reflect::get(&js_sys::global(), &"Response".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    Reflect::construct(&ctor, &[JsValue::from(bytes.clone())].iter().collect()).unwrap()
+}

@@ -1,5 +1,6 @@
-//! Files (native): `.npy`, `.npz` and safetensors, read and written straight between the
-//! memory-mapped file and GPU-visible memory.
+//! Files: `.npy`, `.npz` and safetensors, read and written straight between the memory-mapped
+//! file (natively) or bytes in memory ([`Gpu::load_bytes`], also in the browser) and
+//! GPU-visible memory.
 //!
 //! Loading maps the file and uploads the data bytes in the one host copy; Fortran order is
 //! fixed up during that copy and big-endian data is byte-swapped on the device. Saving streams
@@ -11,6 +12,7 @@ mod npy;
 mod npz;
 mod safetensors;
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use std::path::Path;
 
@@ -63,6 +65,7 @@ fn format_of(path: &Path) -> Result<Format> {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Maps a whole file read-only.
 fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     let file = std::fs::File::open(path).map_err(|e| Error::file_cause(path, e))?;
@@ -120,6 +123,7 @@ impl Gpu {
         Ok(t)
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Loads every array of a `.npy` (one entry named ""), `.npz` (names without `.npy`) or
     /// `.safetensors` file, by extension.
     ///
@@ -139,6 +143,7 @@ impl Gpu {
         self.load_with(path, &LoadOptions::default())
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// [`Gpu::load`] with options.
     pub fn load_with(
         &self,
@@ -148,16 +153,61 @@ impl Gpu {
         let path = path.as_ref();
         let format = format_of(path)?;
         let map = map_file(path)?;
+        self.load_image(path, format, &map, opts)
+    }
+
+    /// Loads every array of an `.npy`, `.npz` or `.safetensors` image held in memory, as
+    /// [`Gpu::load_with`] loads a file: the same parsers, checks and errors, one copy of the
+    /// data into GPU-visible memory. `name` gives the format by its extension (when it has
+    /// none of the three, the bytes' magic decides) and names the image in errors. Works in the
+    /// browser too.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    /// let dict = b"{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }";
+    /// npy.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    /// npy.extend_from_slice(dict);
+    /// npy.extend_from_slice(&[1, 0, 2, 0, 255, 255]);
+    /// let t = &gpu.load_bytes("x.npy", &npy, &Default::default())?[0].1;
+    /// assert_eq!(t.to_array::<i16>()?.as_slice().unwrap(), &[1, 2, -1]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn load_bytes(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        opts: &LoadOptions,
+    ) -> Result<Vec<(String, Tensor)>> {
+        let path = Path::new(name);
+        let format = match format_of(path) {
+            Ok(f) => f,
+            Err(_) if bytes.starts_with(b"\x93NUMPY") => Format::Npy,
+            Err(_) if bytes.starts_with(b"PK") => Format::Npz,
+            Err(_) => Format::SafeTensors,
+        };
+        self.load_image(path, format, bytes, opts)
+    }
+
+    /// Every array of an image in `format`.
+    fn load_image(
+        &self,
+        path: &Path,
+        format: Format,
+        bytes: &[u8],
+        opts: &LoadOptions,
+    ) -> Result<Vec<(String, Tensor)>> {
         match format {
             Format::Npy => Ok(vec![(
                 String::new(),
-                self.load_npy_bytes(path, &map, opts)?,
+                self.load_npy_bytes(path, bytes, opts)?,
             )]),
-            Format::Npz => npz::load(self, path, &map, opts),
-            Format::SafeTensors => safetensors::load(self, path, &map),
+            Format::Npz => npz::load(self, path, bytes, opts),
+            Format::SafeTensors => safetensors::load(self, path, bytes),
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Loads a `.npy` file as one tensor.
     ///
     /// ```
@@ -223,12 +273,14 @@ impl Gpu {
         })
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Saves tensors by extension: `.npy` (exactly one tensor), `.npz` (one entry per name,
     /// stored), `.safetensors`.
     pub fn save(&self, path: impl AsRef<Path>, tensors: &[(&str, &Tensor)]) -> Result<()> {
         self.save_with(path, tensors, &SaveOptions::default())
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// [`Gpu::save`] with options (e.g. a compressed .npz).
     pub fn save_with(
         &self,
@@ -258,17 +310,20 @@ impl Gpu {
 }
 
 impl Tensor {
+    #[cfg(not(target_arch = "wasm32"))]
     /// Saves the tensor as a `.npy` file (version 1.0, C order, little-endian; bf16 as '<V2').
     pub fn save_npy(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), |f| self.write_npy(f))
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Writes header and data, the data straight from mapped memory.
     pub(crate) fn write_npy(&self, out: &mut dyn Write) -> std::io::Result<()> {
         out.write_all(&npy::format_header(self.dtype(), self.shape()))?;
         self.write_data(out)
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     /// Streams the raw element bytes from mapped memory into `out`.
     pub(crate) fn write_data(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let size = self.dtype().size_in_bytes();
@@ -291,6 +346,7 @@ impl Tensor {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Writes through `f` into a temporary file beside `path`, then renames it into place. On any
 /// error the temporary file is removed and `path` is untouched.
 fn write_atomic(

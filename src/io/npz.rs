@@ -3,11 +3,10 @@
 //! Stored entries are read in place from the mapped archive; deflated ones are inflated into
 //! one reused buffer.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use zip::CompressionMethod;
-use zip::write::SimpleFileOptions;
 
 use super::LoadOptions;
 use super::npy::{MAX_HEADER_LEN, NpyHeader, ParseOptions as NpyParseOptions, parse_header};
@@ -94,11 +93,14 @@ pub fn parse_npz_headers(
     Ok(out)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) fn write(
     file: &mut std::fs::File,
     tensors: &[(&str, &Tensor)],
     compress: bool,
 ) -> std::io::Result<()> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
     let mut zip = zip::ZipWriter::new(file);
     for (name, t) in tensors {
         let method = if compress {

@@ -1,8 +1,6 @@
 //! safetensors: read with the `safetensors` crate (which validates the header and offsets),
 //! written by streaming each tensor's mapped memory after a header the crate reads back.
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors};
@@ -31,6 +29,7 @@ fn dtype_of(d: Dtype) -> Option<DType> {
 }
 
 /// The safetensors name of a dtype.
+#[cfg(not(target_arch = "wasm32"))]
 fn name_of(d: DType) -> &'static str {
     match d {
         DType::Bool => "BOOL",
@@ -81,7 +80,10 @@ pub(super) fn load(gpu: &Gpu, path: &Path, map: &[u8]) -> Result<Vec<(String, Te
         .collect()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) fn write(file: &mut std::fs::File, tensors: &[(&str, &Tensor)]) -> std::io::Result<()> {
+    use std::collections::BTreeMap;
+    use std::io::Write;
     let mut header = BTreeMap::new();
     let mut offset = 0u64;
     for (name, t) in tensors {

@@ -3,7 +3,6 @@
 //! [`byteswap`] (big-endian files). Each family registers its own kernels with the runtime
 //! ([`crate::runtime::kernels`]).
 
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) mod byteswap;
 pub(crate) mod cast;
 pub(crate) mod quant;

@@ -155,6 +155,39 @@ impl JsGpu {
         self.gpu.synchronize_async().await.map_err(js_error)
     }
 
+    /// Loads every array of an `.npy`, `.npz` or `.safetensors` file. `source` is an
+    /// ArrayBuffer, a typed array, a Blob or File, a `Response`, or a URL string (fetched);
+    /// `name` (optional) gives the format by its extension, else the file's or URL's name, else
+    /// the bytes' magic. Resolves to `{ name: Tensor, ... }` (an `.npy` file's one array is named
+    /// `""`). The same Rust parsers and checks as natively: a bad file rejects with an `Error`
+    /// that says what is wrong.
+    ///
+    /// The bytes are read whole into wasm memory first; streaming them to the GPU as they
+    /// arrive is not done yet.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, Tensor>>")]
+    pub fn load(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "ArrayBuffer | ArrayBufferView | Blob | Response | string"
+        )]
+        source: JsValue,
+        name: Option<String>,
+    ) -> js_sys::Promise {
+        let gpu = self.gpu.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (bytes, found) = super::source::read(source).await?;
+            let name = name.or(found).unwrap_or_default();
+            let arrays = gpu
+                .load_bytes(&name, &bytes, &crate::LoadOptions::default())
+                .map_err(js_error)?;
+            let out = Object::new();
+            for (key, t) in arrays {
+                Reflect::set(&out, &JsValue::from_str(&key), &JsTensor::new(t).into())?;
+            }
+            Ok(out.into())
+        })
+    }
+
     /// Frees the idle buffers kept for reuse.
     pub fn trim(&self) {
         self.gpu.trim();
