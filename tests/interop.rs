@@ -386,3 +386,19 @@ fn a_callers_kernel_runs_between_an_upload_and_a_readback_with_no_wait() {
         assert_eq!(y.to_array::<f32>().unwrap(), want, "{name}");
     }
 }
+
+#[test]
+fn a_steady_loop_of_hand_offs_creates_no_buffers() {
+    for (name, gpu) in common::gpus() {
+        let theirs = buffer(&gpu, 4096, ALL);
+        let a = Array1::from_shape_fn(999, |i| i as u8);
+        let mut created = Vec::new();
+        for _ in 0..5 {
+            gpu.upload_into(&a, &theirs, 8).unwrap();
+            let t = Tensor::from_wgpu_buffer(&gpu, theirs.clone(), 0, DType::U8, &[1007]).unwrap();
+            t.cast(DType::F32).unwrap().to_array::<f32>().unwrap();
+            created.push(gpu.memory().num_created);
+        }
+        assert_eq!(created[4], created[2], "{name}: {created:?}");
+    }
+}

@@ -514,12 +514,10 @@ impl Gpu {
         if cfg!(target_arch = "wasm32") {
             return Ok(());
         }
-        let probe = self.device().create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tensorbridge device check"),
-            size: 4,
-            usage: wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        // A pooled 256-byte target, so a steady loop of hand-offs creates no buffer.
+        let probe = self
+            .pool()
+            .take(self, "device check", 256, wgpu::BufferUsages::COPY_DST)?;
         let scope = self
             .device()
             .push_error_scope(wgpu::ErrorFilter::Validation);
@@ -532,7 +530,7 @@ impl Gpu {
         }
         drop(enc.finish());
         let err = block_on("Gpu::check_buffer", "", || scope.pop())?;
-        probe.destroy();
+        self.pool().give(probe);
         match err {
             Some(e) => fail(
                 BufferProblem::OtherDevice,
