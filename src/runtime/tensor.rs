@@ -39,7 +39,7 @@ pub(crate) struct Inner {
     pub foreign: bool,
     /// What keeps a caller's allocation alive while the tensor reads it
     /// ([`Tensor::from_wgpu_buffer_kept`]).
-    pub keep: Option<Box<Kept>>,
+    pub _keep: Option<Box<Kept>>,
     /// Bytes accounted in the pool (sum of buffer sizes).
     pub bytes: u64,
     /// Serialises direct mapping of this tensor's buffers (Mapped path); shared by every
@@ -198,7 +198,7 @@ impl Tensor {
                 offset: 0,
                 block: None,
                 foreign: false,
-                keep: None,
+                _keep: None,
                 bytes,
                 map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
@@ -241,6 +241,18 @@ impl Tensor {
         dtype: DType,
         shape: &[usize],
     ) -> Result<Tensor> {
+        Self::adopt(gpu, buffer, byte_offset, dtype, shape, None)
+    }
+
+    /// [`Tensor::from_wgpu_buffer`], holding `keep` (see [`Tensor::from_wgpu_buffer_kept`]).
+    fn adopt(
+        gpu: &Gpu,
+        buffer: wgpu::Buffer,
+        byte_offset: u64,
+        dtype: DType,
+        shape: &[usize],
+        keep: Option<Box<Kept>>,
+    ) -> Result<Tensor> {
         let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         let bytes = len
             .and_then(|n| dtype.bytes_for(n))
@@ -271,7 +283,7 @@ impl Tensor {
                 max: limit,
             });
         }
-        Ok(Self::over(gpu, buffer, byte_offset, dtype, shape, None))
+        Ok(Self::over(gpu, buffer, byte_offset, dtype, shape, keep))
     }
 
     /// [`Tensor::from_wgpu_buffer`] for memory another engine suballocates from a pool: the
@@ -285,13 +297,8 @@ impl Tensor {
         shape: &[usize],
         keep: K,
     ) -> Result<Tensor> {
-        let t = Self::from_wgpu_buffer(gpu, buffer, byte_offset, dtype, shape)?;
-        let Tensor { inner } = t;
-        let mut inner = Arc::into_inner(inner).expect("just made");
-        inner.keep = Some(Box::new(keep));
-        Ok(Tensor {
-            inner: Arc::new(inner),
-        })
+        let keep: Box<Kept> = Box::new(keep);
+        Self::adopt(gpu, buffer, byte_offset, dtype, shape, Some(keep))
     }
 
     /// A tensor over `buffer` from `byte_offset`, unchecked (see [`Tensor::from_wgpu_buffer`]).
@@ -316,7 +323,7 @@ impl Tensor {
                 offset: byte_offset,
                 block: None,
                 foreign: true,
-                keep,
+                _keep: keep,
                 bytes: 0,
                 map_lock: Arc::new(Mutex::new(())),
                 viewed: AtomicBool::new(false),
@@ -375,7 +382,7 @@ impl Tensor {
                         offset,
                         block: Some(block.clone()),
                         foreign: false,
-                        keep: None,
+                        _keep: None,
                         bytes: padded(lens[k]),
                         map_lock: lock.clone(),
                         viewed: AtomicBool::new(false),
