@@ -28,8 +28,8 @@ pub mod web;
 pub use core::dtype::{DType, Element, Kind};
 pub use core::error::{BufferProblem, Cause, DeviceError, Error, Result};
 pub use io::{
-    LoadOptions, MAX_HEADER_LEN, NpyHeader, NpyParseOptions, SaveOptions, parse_npy_header,
-    parse_npz_headers,
+    LoadOptions, LoadStream, MAX_HEADER_LEN, NpyHeader, NpyParseOptions, SaveOptions,
+    parse_npy_header, parse_npz_headers,
 };
 #[cfg(feature = "profiling")]
 pub use ops::cast::BENCHMARKED_CASTS;

@@ -11,6 +11,7 @@
 mod npy;
 mod npz;
 mod safetensors;
+mod stream;
 
 #[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
@@ -25,6 +26,7 @@ pub use npy::{
     MAX_HEADER_LEN, NpyHeader, ParseOptions as NpyParseOptions, parse_header as parse_npy_header,
 };
 pub use npz::parse_npz_headers;
+pub use stream::LoadStream;
 
 /// Options for [`Gpu::load_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::RawLayout;
 use crate::{DType, Error, Gpu, Result, Tensor};
 
 /// Our dtype for a safetensors dtype, where one exists.
-fn dtype_of(d: Dtype) -> Option<DType> {
+pub(super) fn dtype_of(d: Dtype) -> Option<DType> {
     Some(match d {
         Dtype::BOOL => DType::Bool,
         Dtype::U8 => DType::U8,

@@ -5,6 +5,7 @@
 //! [`staging`] plan the staged path shares.
 
 pub(crate) mod batch;
+pub(crate) mod fill;
 pub(crate) mod handoff;
 pub(crate) mod readback;
 pub(crate) mod staging;
