@@ -311,3 +311,42 @@ fn failed_writes_leave_nothing_behind() {
     assert_eq!(left, ["keep.npy"], "only the good file remains");
     std::fs::remove_dir_all(out).unwrap();
 }
+
+/// `Gpu::save_bytes` gives the bytes `Gpu::save_with` writes to a file, and both match the
+/// committed files in `tests/fixtures/saved/`, which the browser test also compares its Blobs
+/// with (so the browser's `gpu.save` writes byte for byte what the native save writes).
+/// `TB_BLESS=1` rewrites them.
+#[test]
+fn saved_bytes_match_the_committed_files() {
+    let gpu = Gpu::new().unwrap();
+    let loaded = gpu.load(fixtures().join("npy/model.safetensors")).unwrap();
+    let refs: Vec<(&str, &Tensor)> = loaded.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let dir = fixtures().join("saved");
+    let out = scratch("golden");
+    for (file, compress) in [
+        ("model.npz", false),
+        ("model_z.npz", true),
+        ("model.safetensors", false),
+    ] {
+        let opts = SaveOptions { compress };
+        let bytes = gpu.save_bytes(file, &refs, &opts).unwrap();
+        gpu.save_with(out.join(file), &refs, &opts).unwrap();
+        assert!(std::fs::read(out.join(file)).unwrap() == bytes, "{file}");
+        if std::env::var_os("TB_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(file), &bytes).unwrap();
+        }
+        assert!(std::fs::read(dir.join(file)).unwrap() == bytes, "{file}");
+        let back = gpu.load_bytes(file, &bytes, &bf16_opts()).unwrap();
+        assert_eq!(back.len(), loaded.len());
+    }
+    let one = gpu
+        .save_bytes("npy", &refs[..1], &SaveOptions::default())
+        .unwrap();
+    assert!(one.starts_with(b"\x93NUMPY"));
+    assert!(matches!(
+        gpu.save_bytes("npy", &refs, &SaveOptions::default()),
+        Err(Error::File { .. })
+    ));
+    std::fs::remove_dir_all(out).unwrap();
+}

@@ -655,11 +655,13 @@ async fn js_load_reads_every_format_bit_exact() {
         let blob = web_sys_blob(&array);
         let response = js_response(&array);
         // With a name, and without one (the bytes' magic decides).
-        let sources: [(JsValue, JsValue); 4] = [
+        let sources: [(JsValue, JsValue); 6] = [
             (array.buffer().into(), JsValue::from_str(name)),
             (array.clone().into(), JsValue::UNDEFINED),
             (blob, JsValue::from_str(name)),
             (response, JsValue::UNDEFINED),
+            (chunked_response(&array, 7), JsValue::from_str(name)),
+            (chunked_response(&array, 4093), JsValue::UNDEFINED),
         ];
         for (source, label) in sources {
             let loaded = call(&gpu, "load", &[source, label]).await.unwrap();
@@ -686,18 +688,17 @@ async fn js_load_reads_every_format_bit_exact() {
         ),
     ];
     for (name, bytes, needle) in bad {
-        let e = call(
-            &gpu,
-            "load",
-            &[Uint8Array::from(bytes).into(), JsValue::from_str(name)],
-        )
-        .await
-        .unwrap_err();
-        let msg = Reflect::get(&e, &"message".into())
-            .unwrap()
-            .as_string()
-            .unwrap();
-        assert!(msg.to_lowercase().contains(needle), "{name}: {msg}");
+        let array = Uint8Array::from(bytes);
+        for source in [array.clone().into(), chunked_response(&array, 5)] {
+            let e = call(&gpu, "load", &[source, JsValue::from_str(name)])
+                .await
+                .unwrap_err();
+            let msg = Reflect::get(&e, &"message".into())
+                .unwrap()
+                .as_string()
+                .unwrap();
+            assert!(msg.to_lowercase().contains(needle), "{name}: {msg}");
+        }
     }
     let e = call(&gpu, "load", &[JsValue::from(42)]).await.unwrap_err();
     assert!(e.is_instance_of::<js_sys::TypeError>());
@@ -727,6 +728,18 @@ fn web_sys_blob(bytes: &Uint8Array) -> JsValue {
     Reflect::construct(&ctor, &[JsValue::from(parts)].iter().collect()).unwrap()
 }
 
+/// A `Response` whose body stream delivers `bytes` in pieces of `chunk` bytes, as a network
+/// response arrives.
+fn chunked_response(bytes: &Uint8Array, chunk: u32) -> JsValue {
+    let make = js_sys::Function::new_with_args(
+        "bytes, chunk",
+        "let at = 0; return new Response(new ReadableStream({ pull(c) { \
+           if (at >= bytes.length) { c.close(); return; } \
+           c.enqueue(bytes.slice(at, at + chunk)); at += chunk; } }));",
+    );
+    make.call2(&JsValue::NULL, bytes, &chunk.into()).unwrap()
+}
+
 /// `new Response(bytes)`.
 fn js_response(bytes: &Uint8Array) -> JsValue {
     let ctor: js_sys::Function = Reflect::get(&js_sys::global(), &"Response".into())
@@ -734,4 +747,74 @@ fn js_response(bytes: &Uint8Array) -> JsValue {
         .dyn_into()
         .unwrap();
     Reflect::construct(&ctor, &[JsValue::from(bytes.clone())].iter().collect()).unwrap()
+}
+
+/// `gpu.save()` from JS: Blobs of every format, byte for byte the files the native save writes
+/// (`tests/fixtures/saved/`, checked natively by `files::saved_bytes_match_the_committed_files`),
+/// and an `.npy` of each dtype byte for byte NumPy's own file.
+#[wasm_bindgen_test]
+async fn js_save_writes_the_native_bytes() {
+    let g = JsGpu::create().await.unwrap();
+    let gpu: JsValue = g.into();
+    let model = Uint8Array::from(fixture!("npy/model.safetensors"));
+    let loaded = call(&gpu, "load", &[model.into(), "model.safetensors".into()])
+        .await
+        .unwrap();
+    let cases: [(&str, bool, &[u8]); 3] = [
+        ("npz", false, fixture!("saved/model.npz")),
+        ("npz", true, fixture!("saved/model_z.npz")),
+        ("safetensors", false, fixture!("saved/model.safetensors")),
+    ];
+    for (format, compress, want) in cases {
+        let opts = js_sys::Object::new();
+        Reflect::set(&opts, &"compress".into(), &compress.into()).unwrap();
+        let blob = call(&gpu, "save", &[format.into(), loaded.clone(), opts.into()])
+            .await
+            .unwrap();
+        let bytes = Uint8Array::new(&call(&blob, "arrayBuffer", &[]).await.unwrap()).to_vec();
+        assert!(bytes == want, "{format} compress={compress}: bytes differ");
+    }
+    let one = js_sys::Object::new();
+    let npy = Uint8Array::from(fixture!("npy/float16.npy"));
+    let t = call(&gpu, "load", &[npy.into(), "float16.npy".into()])
+        .await
+        .unwrap();
+    Reflect::set(&one, &"x".into(), &Reflect::get(&t, &"".into()).unwrap()).unwrap();
+    let blob = call(
+        &gpu,
+        "save",
+        &["npy".into(), one.into(), JsValue::UNDEFINED],
+    )
+    .await
+    .unwrap();
+    let bytes = Uint8Array::new(&call(&blob, "arrayBuffer", &[]).await.unwrap()).to_vec();
+    assert!(
+        bytes == fixture!("npy/float16.npy"),
+        "npy bytes differ from NumPy's"
+    );
+    // The tensors saved stay usable; bad input rejects with what was wrong.
+    let w = Reflect::get(&loaded, &"weight".into()).unwrap();
+    call(&w, "data", &[]).await.unwrap();
+    let e = call(
+        &gpu,
+        "save",
+        &["npy".into(), loaded.clone(), JsValue::UNDEFINED],
+    )
+    .await
+    .unwrap_err();
+    let msg = Reflect::get(&e, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(msg.contains("exactly one"), "{msg}");
+    let bad = js_sys::Object::new();
+    Reflect::set(&bad, &"x".into(), &JsValue::from(3)).unwrap();
+    let e = call(
+        &gpu,
+        "save",
+        &["npz".into(), bad.into(), JsValue::UNDEFINED],
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_instance_of::<js_sys::TypeError>(), "{e:?}");
 }

@@ -13,8 +13,7 @@ mod npz;
 mod safetensors;
 mod stream;
 
-#[cfg(not(target_arch = "wasm32"))]
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use ndarray::{ArrayViewD, IxDyn};
@@ -49,6 +48,55 @@ enum Format {
     Npy,
     Npz,
     SafeTensors,
+}
+
+/// Writes the raw element bytes of the `i`th tensor being saved: natively straight from mapped
+/// memory, in the browser from bytes read beforehand.
+pub(crate) type WriteData<'a> = dyn FnMut(usize, &mut dyn Write) -> std::io::Result<()> + 'a;
+
+/// The format a save is asked for: `name`'s extension, or `name` itself ("npz").
+fn format_named(name: &str) -> Result<Format> {
+    format_of(Path::new(name)).or_else(|e| {
+        let bare = Path::new("x").with_extension(name);
+        format_of(&bare).map_err(|_| e)
+    })
+}
+
+/// Writes a whole file image of `tensors` in `format`: the one writer behind [`Gpu::save`],
+/// [`Gpu::save_bytes`] and the browser's `gpu.save`, so all three give the same bytes.
+fn write_image<W: Write + Seek>(
+    path: &Path,
+    format: Format,
+    tensors: &[(&str, &Tensor)],
+    opts: &SaveOptions,
+    out: W,
+    data: &mut WriteData<'_>,
+) -> Result<W> {
+    let io = |e: std::io::Error| Error::file_cause(path, e);
+    match format {
+        Format::Npy => match tensors {
+            [(_, t)] => {
+                let mut out = out;
+                out.write_all(&npy::format_header(t.dtype(), t.shape()))
+                    .map_err(io)?;
+                data(0, &mut out).map_err(io)?;
+                Ok(out)
+            }
+            _ => Err(Error::file(
+                path,
+                format!(
+                    "an .npy file holds exactly one array, not {}; use .npz or .safetensors",
+                    tensors.len()
+                ),
+            )),
+        },
+        Format::Npz => npz::write(out, tensors, opts.compress, data).map_err(io),
+        Format::SafeTensors => {
+            let mut out = out;
+            safetensors::write(&mut out, tensors, data).map_err(io)?;
+            Ok(out)
+        }
+    }
 }
 
 fn format_of(path: &Path) -> Result<Format> {
@@ -294,20 +342,62 @@ impl Gpu {
         for (_, t) in tensors {
             self.owns(t)?;
         }
-        match format_of(path)? {
-            Format::Npy => match tensors {
-                [(_, t)] => t.save_npy(path),
-                _ => Err(Error::file(
-                    path,
-                    format!(
-                        "an .npy file holds exactly one array, not {}; use .npz or .safetensors",
-                        tensors.len()
-                    ),
-                )),
-            },
-            Format::Npz => write_atomic(path, |f| npz::write(f, tensors, opts.compress)),
-            Format::SafeTensors => write_atomic(path, |f| safetensors::write(f, tensors)),
+        let format = format_of(path)?;
+        let mut data = |i: usize, out: &mut dyn Write| tensors[i].1.write_data(out);
+        write_atomic(path, |f| {
+            write_image(path, format, tensors, opts, f, &mut data).map(drop)
+        })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    /// The bytes [`Gpu::save_with`] would write to a file of `format` (`"npy"`, `"npz"`,
+    /// `"safetensors"`, or a file name with one of those extensions), in memory.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[1i32, 2]))?;
+    /// let npy = gpu.save_bytes("npy", &[("x", &t)], &Default::default())?;
+    /// assert!(npy.starts_with(b"\x93NUMPY"));
+    /// assert_eq!(gpu.load_bytes("x.npy", &npy, &Default::default())?[0].1.to_array::<i32>()?,
+    ///            t.to_array::<i32>()?);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn save_bytes(
+        &self,
+        format: &str,
+        tensors: &[(&str, &Tensor)],
+        opts: &SaveOptions,
+    ) -> Result<Vec<u8>> {
+        for (_, t) in tensors {
+            self.owns(t)?;
         }
+        let f = format_named(format)?;
+        let mut data = |i: usize, out: &mut dyn Write| tensors[i].1.write_data(out);
+        let out = std::io::Cursor::new(Vec::new());
+        let path = Path::new(format);
+        Ok(write_image(path, f, tensors, opts, out, &mut data)?.into_inner())
+    }
+
+    /// [`Gpu::save_bytes`] without blocking (also in the browser): reads every tensor back,
+    /// then writes the same bytes [`Gpu::save_with`] writes to a file.
+    pub async fn save_bytes_async(
+        &self,
+        format: &str,
+        tensors: &[(&str, &Tensor)],
+        opts: &SaveOptions,
+    ) -> Result<Vec<u8>> {
+        for (_, t) in tensors {
+            self.owns(t)?;
+        }
+        let f = format_named(format)?;
+        let mut bytes = Vec::with_capacity(tensors.len());
+        for (_, t) in tensors {
+            bytes.push(t.read_bytes().await?);
+        }
+        let mut data = |i: usize, out: &mut dyn Write| out.write_all(&bytes[i]);
+        let out = std::io::Cursor::new(Vec::new());
+        let path = Path::new(format);
+        Ok(write_image(path, f, tensors, opts, out, &mut data)?.into_inner())
     }
 }
 
@@ -315,12 +405,15 @@ impl Tensor {
     #[cfg(not(target_arch = "wasm32"))]
     /// Saves the tensor as a `.npy` file (version 1.0, C order, little-endian; bf16 as '<V2').
     pub fn save_npy(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomic(path.as_ref(), |f| self.write_npy(f))
+        let path = path.as_ref();
+        write_atomic(path, |f| {
+            self.write_npy(f).map_err(|e| Error::file_cause(path, e))
+        })
     }
 
     #[cfg(not(target_arch = "wasm32"))]
     /// Writes header and data, the data straight from mapped memory.
-    pub(crate) fn write_npy(&self, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write_npy(&self, out: &mut dyn Write) -> std::io::Result<()> {
         out.write_all(&npy::format_header(self.dtype(), self.shape()))?;
         self.write_data(out)
     }
@@ -351,19 +444,15 @@ impl Tensor {
 #[cfg(not(target_arch = "wasm32"))]
 /// Writes through `f` into a temporary file beside `path`, then renames it into place. On any
 /// error the temporary file is removed and `path` is untouched.
-fn write_atomic(
-    path: &Path,
-    f: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
+fn write_atomic(path: &Path, f: impl FnOnce(&mut std::fs::File) -> Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let io = |e: std::io::Error| Error::file_cause(path, e);
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    f(tmp.as_file_mut())
-        .and_then(|_| tmp.as_file_mut().flush())
-        .map_err(io)?;
+    f(tmp.as_file_mut())?;
+    tmp.as_file_mut().flush().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }

@@ -101,7 +101,6 @@ pub fn parse_header(bytes: &[u8], opts: ParseOptions) -> Result<NpyHeader, Strin
 }
 
 /// The descr for a dtype, as written: little-endian, bf16 as '<V2'.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn descr_of(dtype: DType) -> &'static str {
     match dtype {
         DType::Bool => "|b1",
@@ -292,7 +291,6 @@ impl Dict {
 
 /// A complete header (magic to the newline), version 1.0 when it fits, else 2.0, padded so the
 /// data starts at a multiple of 64 bytes.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn format_header(dtype: DType, shape: &[usize]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape = match dims.len() {
@@ -332,7 +330,6 @@ pub fn format_header(dtype: DType, shape: &[usize]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn round_trips_every_dtype_and_shape() {
         for d in DType::ALL {

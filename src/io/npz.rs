@@ -93,16 +93,17 @@ pub fn parse_npz_headers(
     Ok(out)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub(super) fn write(
-    file: &mut std::fs::File,
+/// Writes an archive of one `.npy` entry per tensor, stored or deflated, into `out`.
+pub(super) fn write<W: std::io::Write + std::io::Seek>(
+    out: W,
     tensors: &[(&str, &Tensor)],
     compress: bool,
-) -> std::io::Result<()> {
+    data: &mut super::WriteData<'_>,
+) -> std::io::Result<W> {
     use std::io::Write;
     use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(file);
-    for (name, t) in tensors {
+    let mut zip = zip::ZipWriter::new(out);
+    for (i, (name, t)) in tensors.iter().enumerate() {
         let method = if compress {
             CompressionMethod::Deflated
         } else {
@@ -113,7 +114,10 @@ pub(super) fn write(
             .large_file(t.size_in_bytes() >= u32::MAX as u64 - 4096);
         zip.start_file(format!("{name}.npy"), options)
             .map_err(std::io::Error::other)?;
-        t.write_npy(&mut zip)?;
+        zip.write_all(&super::npy::format_header(t.dtype(), t.shape()))?;
+        data(i, &mut zip)?;
     }
-    zip.finish().map_err(std::io::Error::other)?.flush()
+    let mut out = zip.finish().map_err(std::io::Error::other)?;
+    out.flush()?;
+    Ok(out)
 }

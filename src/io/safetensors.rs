@@ -29,7 +29,6 @@ pub(super) fn dtype_of(d: Dtype) -> Option<DType> {
 }
 
 /// The safetensors name of a dtype.
-#[cfg(not(target_arch = "wasm32"))]
 fn name_of(d: DType) -> &'static str {
     match d {
         DType::Bool => "BOOL",
@@ -80,10 +79,14 @@ pub(super) fn load(gpu: &Gpu, path: &Path, map: &[u8]) -> Result<Vec<(String, Te
         .collect()
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub(super) fn write(file: &mut std::fs::File, tensors: &[(&str, &Tensor)]) -> std::io::Result<()> {
+/// Writes the header (names sorted, as the safetensors package writes them), then each tensor's
+/// data in the order given.
+pub(super) fn write(
+    file: &mut dyn std::io::Write,
+    tensors: &[(&str, &Tensor)],
+    data: &mut super::WriteData<'_>,
+) -> std::io::Result<()> {
     use std::collections::BTreeMap;
-    use std::io::Write;
     let mut header = BTreeMap::new();
     let mut offset = 0u64;
     for (name, t) in tensors {
@@ -105,8 +108,8 @@ pub(super) fn write(file: &mut std::fs::File, tensors: &[(&str, &Tensor)]) -> st
     json.resize((json.len() + 8).next_multiple_of(8) - 8, b' ');
     file.write_all(&(json.len() as u64).to_le_bytes())?;
     file.write_all(&json)?;
-    for (_, t) in tensors {
-        t.write_data(file)?;
+    for i in 0..tensors.len() {
+        data(i, file)?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `Gpu` for JavaScript.
 
 use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{JsTensor, js_error, transfer, type_error, typed};
@@ -162,8 +163,10 @@ impl JsGpu {
     /// `""`). The same Rust parsers and checks as natively: a bad file rejects with an `Error`
     /// that says what is wrong.
     ///
-    /// The bytes are read whole into wasm memory first; streaming them to the GPU as they
-    /// arrive is not done yet.
+    /// A `Response`, URL, Blob or File is streamed: each chunk goes to the GPU as it arrives,
+    /// and the whole file is never held in JS or wasm memory (a Fortran-order array is gathered
+    /// whole, as it is transposed in its one copy). A header that disagrees with the
+    /// `Content-Length` or the Blob's size fails before anything is allocated.
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, Tensor>>")]
     pub fn load(
         &self,
@@ -175,16 +178,57 @@ impl JsGpu {
     ) -> js_sys::Promise {
         let gpu = self.gpu.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let (bytes, found) = super::source::read(source).await?;
-            let name = name.or(found).unwrap_or_default();
-            let arrays = gpu
-                .load_bytes(&name, &bytes, &crate::LoadOptions::default())
-                .map_err(js_error)?;
+            let arrays =
+                super::source::load(&gpu, source, name, &crate::LoadOptions::default()).await?;
             let out = Object::new();
             for (key, t) in arrays {
                 Reflect::set(&out, &JsValue::from_str(&key), &JsTensor::new(t).into())?;
             }
             Ok(out.into())
+        })
+    }
+
+    /// Saves tensors as a file: resolves to a Blob of `format` (`"npy"`, `"npz"` or
+    /// `"safetensors"`) holding `tensors` (`{ name: Tensor, ... }`, in the object's key order),
+    /// byte for byte what the native `Gpu::save` writes, which NumPy and the safetensors package
+    /// read. `options.compress` deflates the `.npz` entries (`np.savez_compressed`). An `.npy`
+    /// holds exactly one tensor.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Blob>")]
+    pub fn save(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "\"npy\" | \"npz\" | \"safetensors\"")]
+        format: String,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, Tensor>")] tensors: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ compress?: boolean } | undefined")]
+        options: JsValue,
+    ) -> js_sys::Promise {
+        let gpu = self.gpu.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let Some(object) = tensors.dyn_ref::<Object>().filter(|_| tensors.is_object()) else {
+                return Err(type_error("save() takes an object of name: Tensor"));
+            };
+            let mut named = Vec::new();
+            for entry in Object::entries(object) {
+                let entry: Array = entry.dyn_into()?;
+                let name = entry.get(0).as_string().unwrap_or_default();
+                let t = JsTensor::from_js(&entry.get(1), &format!("tensors[{name:?}]"))?;
+                named.push((name, t));
+            }
+            let compress =
+                options.is_object() && Reflect::get(&options, &"compress".into())?.is_truthy();
+            let refs: Vec<(&str, &crate::Tensor)> =
+                named.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            let opts = crate::SaveOptions { compress };
+            let bytes = gpu
+                .save_bytes_async(&format, &refs, &opts)
+                .await
+                .map_err(js_error)?;
+            let parts = Array::of1(&js_sys::Uint8Array::from(&bytes[..]));
+            let kind = Object::new();
+            Reflect::set(&kind, &"type".into(), &"application/octet-stream".into())?;
+            let ctor: js_sys::Function =
+                Reflect::get(&js_sys::global(), &"Blob".into())?.dyn_into()?;
+            Reflect::construct(&ctor, &Array::of2(&parts, &kind))
         })
     }
 

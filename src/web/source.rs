@@ -1,21 +1,35 @@
-//! The bytes of whatever JS hands `gpu.load`: an ArrayBuffer, a typed array, a Blob or File, a
-//! `Response`, or a URL to fetch.
+//! The bytes of whatever JS hands `gpu.load`, pushed into a [`LoadStream`] as they arrive: a
+//! `Response` or URL (fetched) and a Blob or File are read from their `ReadableStream`, an
+//! ArrayBuffer or typed array in slices. Only one slice at a time passes through wasm memory.
 
 use js_sys::{ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::type_error;
+use super::{js_error, type_error};
+use crate::{Gpu, LoadOptions, LoadStream, Tensor};
+
+/// Bytes copied into wasm memory per push, for sources already in JS memory.
+const SLICE: u32 = 4 << 20;
+
+/// Calls `o.name(...args)`.
+fn call(o: &JsValue, name: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(o, &name.into())?.dyn_into()?;
+    f.apply(o, args)
+}
 
 /// Calls `o.name()` and awaits the Promise it returns.
-async fn call(o: &JsValue, name: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(o, &name.into())?.dyn_into()?;
-    let p: Promise = f.apply(o, args)?.dyn_into()?;
+async fn call_await(o: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    let p: Promise = call(o, name, &js_sys::Array::new())?.dyn_into()?;
     JsFuture::from(p).await
 }
 
 fn string(o: &JsValue, key: &str) -> Option<String> {
     Reflect::get(o, &key.into()).ok()?.as_string()
+}
+
+fn has(o: &JsValue, key: &str) -> bool {
+    o.is_object() && Reflect::has(o, &key.into()).unwrap_or(false)
 }
 
 /// The last path segment of a URL, for the format and error messages.
@@ -24,22 +38,45 @@ fn file_name(url: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// The bytes of `source`, and a name to tell the format by when it has one.
-pub(crate) async fn read(source: JsValue) -> Result<(Vec<u8>, Option<String>), JsValue> {
+/// Pushes a JS byte array into the stream through `buf`, a slice at a time.
+fn push_array(
+    stream: &mut LoadStream,
+    bytes: &Uint8Array,
+    buf: &mut Vec<u8>,
+) -> Result<(), JsValue> {
+    let total = bytes.length();
+    let mut at = 0;
+    while at < total {
+        let n = SLICE.min(total - at);
+        buf.resize(n as usize, 0);
+        bytes.subarray(at, at + n).copy_to(buf);
+        stream.push(buf).map_err(js_error)?;
+        at += n;
+    }
+    Ok(())
+}
+
+/// Loads every array of `source` (see `Gpu.load`), streaming it to the GPU.
+pub(crate) async fn load(
+    gpu: &Gpu,
+    source: JsValue,
+    name: Option<String>,
+    opts: &LoadOptions,
+) -> Result<Vec<(String, Tensor)>, JsValue> {
     let mut source = source;
-    let mut name = None;
+    let mut found = None;
     if let Some(url) = source.as_string() {
         let fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into())?.dyn_into()?;
         let p: Promise = fetch
             .call1(&JsValue::NULL, &url.clone().into())?
             .dyn_into()?;
         source = JsFuture::from(p).await?;
-        name = Some(file_name(&url));
+        found = Some(file_name(&url));
     }
-    if let Some(ab) = source.dyn_ref::<ArrayBuffer>() {
-        return Ok((Uint8Array::new(ab).to_vec(), name));
-    }
-    if ArrayBuffer::is_view(&source) {
+    let mut buf = Vec::new();
+    let bytes = if let Some(ab) = source.dyn_ref::<ArrayBuffer>() {
+        Some(Uint8Array::new(ab))
+    } else if ArrayBuffer::is_view(&source) {
         let buffer = Reflect::get(&source, &"buffer".into())?;
         let offset = Reflect::get(&source, &"byteOffset".into())?
             .as_f64()
@@ -47,27 +84,80 @@ pub(crate) async fn read(source: JsValue) -> Result<(Vec<u8>, Option<String>), J
         let len = Reflect::get(&source, &"byteLength".into())?
             .as_f64()
             .unwrap_or(0.0);
-        let view = Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, len as u32);
-        return Ok((view.to_vec(), name));
+        Some(Uint8Array::new_with_byte_offset_and_length(
+            &buffer,
+            offset as u32,
+            len as u32,
+        ))
+    } else {
+        None
+    };
+    if let Some(bytes) = bytes {
+        let mut stream = gpu.load_stream(name.as_deref().unwrap_or(""), opts);
+        stream.set_len(bytes.length() as u64);
+        push_array(&mut stream, &bytes, &mut buf)?;
+        return stream.finish().map_err(js_error);
     }
-    let has = |key: &str| Reflect::has(&source, &key.into()).unwrap_or(false);
-    if source.is_object() && has("arrayBuffer") {
-        // A Response (check it succeeded) or a Blob / File.
-        if has("ok") && Reflect::get(&source, &"ok".into())? == JsValue::FALSE {
-            let status = Reflect::get(&source, &"status".into())?
-                .as_f64()
-                .unwrap_or(0.0);
-            let url = string(&source, "url").unwrap_or_default();
-            return Err(js_sys::Error::new(&format!("HTTP {status} fetching {url}")).into());
+    if !has(&source, "arrayBuffer") {
+        return Err(type_error(
+            "load() takes an ArrayBuffer, a typed array, a Blob or File, a Response, or a URL \
+             string",
+        ));
+    }
+    // A Response (check it succeeded), or a Blob / File.
+    let response = has(&source, "ok");
+    if response && Reflect::get(&source, &"ok".into())? == JsValue::FALSE {
+        let status = Reflect::get(&source, &"status".into())?
+            .as_f64()
+            .unwrap_or(0.0);
+        let url = string(&source, "url").unwrap_or_default();
+        return Err(js_sys::Error::new(&format!("HTTP {status} fetching {url}")).into());
+    }
+    let name = name
+        .or(found)
+        .or_else(|| string(&source, "name"))
+        .or_else(|| string(&source, "url").map(|u| file_name(&u)))
+        .unwrap_or_default();
+    let mut stream = gpu.load_stream(&name, opts);
+    let (body, len) = if response {
+        let headers = Reflect::get(&source, &"headers".into())?;
+        let header = |key: &str| {
+            call(&headers, "get", &js_sys::Array::of1(&key.into()))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        // A compressed response's Content-Length counts the compressed bytes.
+        let len = match header("content-encoding") {
+            Some(enc) if enc != "identity" => None,
+            _ => header("content-length").and_then(|l| l.parse::<u64>().ok()),
+        };
+        (Reflect::get(&source, &"body".into())?, len)
+    } else {
+        let size = Reflect::get(&source, &"size".into())?.as_f64();
+        (
+            call(&source, "stream", &js_sys::Array::new())?,
+            size.map(|s| s as u64),
+        )
+    };
+    if let Some(len) = len {
+        stream.set_len(len);
+    }
+    if body.is_null() || body.is_undefined() {
+        // An empty body.
+        return stream.finish().map_err(js_error);
+    }
+    let reader = call(&body, "getReader", &js_sys::Array::new())?;
+    loop {
+        let next = call_await(&reader, "read").await?;
+        if Reflect::get(&next, &"done".into())?.is_truthy() {
+            break;
         }
-        name = name
-            .or_else(|| string(&source, "name"))
-            .or_else(|| string(&source, "url").map(|u| file_name(&u)))
-            .filter(|n| !n.is_empty());
-        let ab = call(&source, "arrayBuffer", &js_sys::Array::new()).await?;
-        return Ok((Uint8Array::new(&ab).to_vec(), name));
+        let chunk: Uint8Array = Reflect::get(&next, &"value".into())?.dyn_into()?;
+        if let Err(e) = push_array(&mut stream, &chunk, &mut buf) {
+            // Stop the download too.
+            let _ = call(&reader, "cancel", &js_sys::Array::new());
+            return Err(e);
+        }
     }
-    Err(type_error(
-        "load() takes an ArrayBuffer, a typed array, a Blob or File, a Response, or a URL string",
-    ))
+    stream.finish().map_err(js_error)
 }

@@ -23,6 +23,18 @@ impl JsTensor {
         }
     }
 
+    /// The Rust tensor behind `v`, a JS `Tensor` that stays usable in JS. (Unwrapping a
+    /// wasm-bindgen object detaches it from JS, so this unwraps a fresh handle from `__share`.)
+    pub(crate) fn from_js(v: &JsValue, what: &str) -> Result<Tensor, JsValue> {
+        use wasm_bindgen::convert::TryFromJsValue;
+        let not = || super::type_error(&format!("{what} is not a tensorbridge Tensor"));
+        let share = js_sys::Reflect::get(v, &"__share".into()).map_err(|_| not())?;
+        let share: js_sys::Function = share.dyn_into().map_err(|_| not())?;
+        let handle = share.call0(v)?;
+        let t = JsTensor::try_from_js_value(handle).map_err(|_| not())?;
+        Ok(t.tensor()?.clone())
+    }
+
     /// The Rust [`Tensor`], or an error once disposed.
     pub fn tensor(&self) -> Result<&Tensor, JsValue> {
         self.tensor.as_ref().ok_or_else(|| {
@@ -103,6 +115,12 @@ impl JsTensor {
             call: "Tensor.dataSync()",
             alternative: "await tensor.data()",
         }))
+    }
+
+    /// A second handle on the same tensor, for [`JsTensor::from_js`].
+    #[wasm_bindgen(js_name = __share, skip_typescript)]
+    pub fn share(&self) -> Result<JsTensor, JsValue> {
+        Ok(JsTensor::new(self.tensor()?.clone()))
     }
 
     /// Releases the device memory now. Later use throws; a second call does nothing.
