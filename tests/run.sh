@@ -7,7 +7,8 @@
 #      memory limit;
 #   2. wasm: wasm-bindgen-test in headless Chromium on WebGPU (SwiftShader), via chromedriver;
 #   3. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
-#      puppeteer-core in headless Chromium.
+#      puppeteer-core in headless Chromium, and the npm package (web/pkg) installed into a Vite
+#      app (tests/vite-app), built with vite build, and run there and from a plain page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,5 +53,7 @@ step cargo test -p tensorbridge --target wasm32-unknown-unknown "${features[@]}"
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 step node tests/e2e/demo.mjs
+# The npm package: packed, installed into a Vite app, built, and run, and from a plain page.
+step node tests/e2e/package.mjs
 
 exit $status
