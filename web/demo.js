@@ -1,5 +1,6 @@
 // The demo page: adapter info, then upload / cast / readback timings at 1M and 16M elements.
 import init, { Gpu } from "./pkg/tensorbridge.js";
+import { setUpInspector } from "./inspector.js";
 
 const SIZES = [1 << 20, 16 << 20];
 const CASES = [
@@ -145,9 +146,14 @@ function drawChart(results) {
 }
 
 async function main() {
-  await init();
-  const gpu = await Gpu.create();
+  const gpuReady = init().then(() => Gpu.create());
+  setUpInspector(gpuReady);
+  const gpu = await gpuReady;
   showInfo(gpu.info());
+  if (new URLSearchParams(location.search).get("bench") === "0") {
+    status("skipped (?bench=0)");
+    return;
+  }
   for (const n of SIZES) {
     for (const c of CASES) {
       const name = c.name;
