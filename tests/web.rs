@@ -533,6 +533,18 @@ async fn js_statistics_and_quantization_match_the_cpu() {
         .iter()
         .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
     assert_eq!((num(&s, "min"), num(&s, "max")), (lo as f64, hi as f64));
+    // The same numbers as the Rust API gives for the same data.
+    let rust = g
+        .gpu()
+        .upload_bytes(bytemuck::cast_slice(&xs), DType::F32, &[rows, cols])
+        .unwrap();
+    let want = rust.summary_async().await.unwrap();
+    assert_eq!(num(&s, "sum"), want.sum.as_f64());
+    assert_eq!(num(&s, "mean"), want.mean);
+    let want_hist = rust
+        .histogram_async(17, Some((-100.0, 100.0)))
+        .await
+        .unwrap();
     let range: js_sys::Array = [-100.0, 100.0].iter().map(|&x| JsValue::from(x)).collect();
     let h = call(&t, "histogram", &[JsValue::from(17), range.into()])
         .await
@@ -543,6 +555,7 @@ async fn js_statistics_and_quantization_match_the_cpu() {
         .map(|c| c as u64)
         .collect();
     assert_eq!(counts, reference_hist(&xs, 17, -100.0, 100.0));
+    assert_eq!(counts, want_hist.counts);
     let edges = js_sys::Float64Array::new(&Reflect::get(&h, &"edges".into()).unwrap()).to_vec();
     assert_eq!((edges.len(), edges[0], edges[17]), (18, -100.0, 100.0));
     // Per-channel along axis 1, parameters from the device's min and max.
