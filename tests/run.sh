@@ -53,6 +53,8 @@ step cargo test -p tensorbridge --target wasm32-unknown-unknown "${features[@]}"
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 step node tests/e2e/demo.mjs
+# Every fixture loaded by URL from 127.0.0.1 (streamed), bit-exact; every bad one rejected.
+step node tests/e2e/load.mjs
 # The demo page's file inspector, fed a fixture by URL (streamed), by the file input, and a bad file.
 step node tests/e2e/inspector.mjs
 # The npm package: packed, installed into a Vite app, built, and run, and from a plain page.

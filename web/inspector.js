@@ -89,7 +89,7 @@ async function inspect(gpuReady, source, name) {
   let arrays = {};
   try {
     const gpu = await gpuReady;
-    arrays = await gpu.load(source, name);
+    arrays = await gpu.load(source, name, { bf16: true }); // ml_dtypes bfloat16 .npy
     const loaded = performance.now() - t0;
     const rows = [];
     for (const [key, t] of Object.entries(arrays)) rows.push(await describe(key, t));

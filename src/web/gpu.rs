@@ -166,7 +166,11 @@ impl JsGpu {
     /// A `Response`, URL, Blob or File is streamed: each chunk goes to the GPU as it arrives,
     /// and the whole file is never held in JS or wasm memory (a Fortran-order array is gathered
     /// whole, as it is transposed in its one copy). A header that disagrees with the
-    /// `Content-Length` or the Blob's size fails before anything is allocated.
+    /// `Content-Length` or the Blob's size fails before anything is allocated. A failed load
+    /// cancels the download.
+    ///
+    /// `options.bf16` reads `.npy` data of descr `'<V2'` (how NumPy with ml_dtypes saves
+    /// bfloat16) as bfloat16; without it such a file is an error.
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, Tensor>>")]
     pub fn load(
         &self,
@@ -175,11 +179,15 @@ impl JsGpu {
         )]
         source: JsValue,
         name: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "{ bf16?: boolean } | undefined")] options: JsValue,
     ) -> js_sys::Promise {
         let gpu = self.gpu.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let arrays =
-                super::source::load(&gpu, source, name, &crate::LoadOptions::default()).await?;
+            let opts = crate::LoadOptions {
+                void2_as_bf16: options.is_object()
+                    && Reflect::get(&options, &"bf16".into())?.is_truthy(),
+            };
+            let arrays = super::source::load(&gpu, source, name, &opts).await?;
             let out = Object::new();
             for (key, t) in arrays {
                 Reflect::set(&out, &JsValue::from_str(&key), &JsTensor::new(t).into())?;
