@@ -5,7 +5,9 @@
 //   keys (exact for every dtype, f64 included, with no f64 hardware), a NaN count, and for
 //   bool/integer dtypes the exact wrapping 64-bit sum. One 8-word partial per workgroup.
 //   For floats of at most 32 bits it also carries the compensated f32 sum of the non-NaN
-//   elements.
+//   elements; for 64-bit integers, the sum is of the keys (the elements offset by 2^63 when
+//   signed) and the last word counts its carries out of 64 bits, so the host has the exact
+//   sum (for the mean) as well as the wrapping one.
 // * `sum_f32`: compensated (Kahan) sums of f32 words (f64 tensors, cast first), one partial per
 //   workgroup.
 // * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics
@@ -40,6 +42,7 @@ var<workgroup> s_max: array<vec2<u32>, WG>;
 var<workgroup> s_sum: array<vec2<u32>, WG>;
 var<workgroup> s_nan: array<u32, WG>;
 var<workgroup> s_f: array<f32, WG>;
+var<workgroup> s_carry: array<u32, WG>;
 // Histograms of up to SHARED_BINS bins count here: 16 KiB, WebGPU's default
 // maxComputeWorkgroupStorageSize.
 const SHARED_BINS: u32 = 4096u;
@@ -201,10 +204,12 @@ struct Acc {
     // Floats of at most 32 bits: the compensated sum of the non-NaN elements, in the same pass.
     fs: f32,
     fc: f32,
+    // 64-bit integers: carries out of `sum`, a sum of keys.
+    carry: u32,
 }
 
 fn acc_new() -> Acc {
-    return Acc(vec2<u32>(0xffffffffu, 0xffffffffu), vec2<u32>(0u, 0u), vec2<u32>(0u, 0u), 0u, 0.0, 0.0);
+    return Acc(vec2<u32>(0xffffffffu, 0xffffffffu), vec2<u32>(0u, 0u), vec2<u32>(0u, 0u), 0u, 0.0, 0.0, 0u);
 }
 
 // Adds one element's raw bits to `acc`.
@@ -227,7 +232,11 @@ fn visit(acc: ptr<function, Acc>, v: vec2<u32>) {
         if (lt64(a.mx, k)) {
             a.mx = k;
         }
-        if (KIND != 3u) {
+        if (KIND != 3u && BITS == 64u) {
+            let before = a.sum;
+            a.sum = add64(a.sum, k);
+            a.carry += select(0u, 1u, lt64(a.sum, before));
+        } else if (KIND != 3u) {
             a.sum = add64(a.sum, widen(v));
         }
     }
@@ -241,6 +250,7 @@ fn extremes_partial(a: Acc, li: u32, wid: u32) {
     s_sum[li] = a.sum;
     s_nan[li] = a.nans;
     s_f[li] = a.fs;
+    s_carry[li] = a.carry;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half /= 2u) {
         if (li < half) {
@@ -250,7 +260,9 @@ fn extremes_partial(a: Acc, li: u32, wid: u32) {
             if (lt64(s_max[li], s_max[li + half])) {
                 s_max[li] = s_max[li + half];
             }
-            s_sum[li] = add64(s_sum[li], s_sum[li + half]);
+            let before = s_sum[li];
+            s_sum[li] = add64(before, s_sum[li + half]);
+            s_carry[li] += s_carry[li + half] + select(0u, 1u, lt64(s_sum[li], before));
             s_nan[li] += s_nan[li + half];
             s_f[li] += s_f[li + half];
         }
@@ -265,7 +277,11 @@ fn extremes_partial(a: Acc, li: u32, wid: u32) {
         partials[o + 4u] = s_sum[0].x;
         partials[o + 5u] = s_sum[0].y;
         partials[o + 6u] = s_nan[0];
-        partials[o + 7u] = bitcast<u32>(s_f[0]);
+        if (KIND == 3u) {
+            partials[o + 7u] = bitcast<u32>(s_f[0]);
+        } else {
+            partials[o + 7u] = s_carry[0];
+        }
     }
 }
 

@@ -61,6 +61,39 @@ fn reference(d: DType, bits: &[u64]) -> (Scalar, Scalar, Option<Scalar>) {
     }
 }
 
+/// An integer element's exact value (bool and integer dtypes).
+fn exact_int(d: DType, bits: u64) -> i128 {
+    let shift = 64 - d.bits();
+    match d.kind() {
+        Kind::SInt => (((bits << shift) as i64) >> shift) as i128,
+        _ => (bits & (u64::MAX >> shift)) as i128,
+    }
+}
+
+/// The f64 nearest to `num / den`, found by comparing candidates exactly in integers (an
+/// independent check of the library's one rounding).
+fn nearest_quotient(num: i128, den: i128) -> f64 {
+    if num.unsigned_abs() <= 1 << 53 {
+        // Both operands exact in f64: IEEE division rounds once.
+        return num as f64 / den as f64;
+    }
+    let guess = num as f64 / den as f64;
+    let candidates = [guess.next_down(), guess, guess.next_up()];
+    // |c * den - num|, scaled by 2^k so that every candidate is an integer.
+    let k = candidates
+        .iter()
+        .map(|c| {
+            let e = c.abs().log2().floor() as i32 - 52;
+            (-e).max(0)
+        })
+        .max()
+        .unwrap();
+    assert!(k <= 24, "the test's exact comparison needs |mean| above 2^28");
+    let scaled = |c: f64| (c * 2f64.powi(k)) as i128;
+    let err = |c: f64| (scaled(c) * den - (num << k)).unsigned_abs();
+    candidates.into_iter().min_by_key(|&c| err(c)).unwrap()
+}
+
 #[test]
 fn min_max_and_integer_sums_are_exact() {
     for (name, gpu) in gpus() {
@@ -82,7 +115,9 @@ fn min_max_and_integer_sums_are_exact() {
                 assert!(same(s.max, mx), "{name} {d}: max {:?} vs {mx:?}", s.max);
                 if let Some(sum) = sum {
                     assert_eq!(s.sum, sum, "{name} {d}");
-                    assert_eq!(s.mean, sum.as_f64() / set.len() as f64, "{name} {d}");
+                    let exact: i128 = set.iter().map(|&b| exact_int(d, b)).sum();
+                    let want = nearest_quotient(exact, set.len() as i128);
+                    assert_eq!(s.mean, want, "{name} {d}: mean of the exact sum {exact}");
                 }
                 let nans = set.iter().filter(|&&b| value(d, b).is_nan()).count();
                 assert_eq!(s.nan_count, nans, "{name} {d}");

@@ -17,14 +17,31 @@ pub use spec::{Histogram, Scalar, Summary};
 use spec::{from_key, scalar};
 
 /// The combined partials of the `extremes` pass: order-preserving keys of the smallest and
-/// largest non-NaN elements (min above max when there are none), the wrapping integer sum, the
-/// NaN count and the float sum of the non-NaN elements.
+/// largest non-NaN elements (min above max when there are none), the integer sum (for 64-bit
+/// integers, of the keys, with its carries in `sum`'s upper bits), the NaN count and the float
+/// sum of the non-NaN elements.
 struct Extremes {
     min_key: u64,
     max_key: u64,
-    sum: u64,
+    sum: u128,
     nans: usize,
     fsum: f64,
+}
+
+/// `num / den` rounded once to the nearest f64 (ties to even): the quotient is formed with at
+/// least 55 significant bits plus a sticky bit for the remainder, then converted (an exact
+/// `u128 → f64` rounding). `num` has at most 97 significant bits.
+fn div_round(num: i128, den: u64) -> f64 {
+    let (mag, den) = (num.unsigned_abs(), den as u128);
+    if mag == 0 || den == 0 {
+        return num as f64 / den as f64;
+    }
+    let bits = |x: u128| 128 - x.leading_zeros() as i32;
+    let shift = (56 + bits(den) - bits(mag)).clamp(0, 127 - bits(mag)) as u32;
+    let scaled = mag << shift;
+    let (q, r) = (scaled / den, scaled % den);
+    let x = (q | (r != 0) as u128) as f64 / 2f64.powi(shift as i32);
+    if num < 0 { -x } else { x }
 }
 
 impl Tensor {
@@ -43,13 +60,18 @@ impl Tensor {
             nans: 0,
             fsum: 0.0,
         };
+        let wide_ints = self.dtype().bits() == 64 && self.dtype().kind() != Kind::Float;
         for p in parts.chunks(8) {
             let w = |i: usize| p[i] as u64 | (p[i + 1] as u64) << 32;
             e.min_key = e.min_key.min(w(0));
             e.max_key = e.max_key.max(w(2));
-            e.sum = e.sum.wrapping_add(w(4));
             e.nans += p[6] as usize;
-            e.fsum += f32::from_bits(p[7]) as f64;
+            if wide_ints {
+                e.sum += w(4) as u128 | (p[7] as u128) << 64;
+            } else {
+                e.sum = e.sum.wrapping_add(w(4) as u128);
+                e.fsum += f32::from_bits(p[7]) as f64;
+            }
         }
         Ok(e)
     }
@@ -80,7 +102,7 @@ impl Tensor {
         let Extremes {
             min_key: mn,
             max_key: mx,
-            sum,
+            sum: raw,
             nans,
             fsum,
         } = self.extremes().await?;
@@ -107,11 +129,19 @@ impl Tensor {
                 )
             }
         } else {
-            let sum = match d.kind() {
-                Kind::SInt => Scalar::Int(sum as i64),
-                _ => Scalar::UInt(sum),
-            };
-            (scalar(d, from_key(d, mn)), scalar(d, from_key(d, mx)), sum)
+            (scalar(d, from_key(d, mn)), scalar(d, from_key(d, mx)), Scalar::UInt(0))
+        };
+        // Integers: the exact sum (for 64-bit ones, of keys offset by 2^63 when signed), the
+        // wrapping sum NumPy's np.sum gives, and the mean of the exact sum, rounded once.
+        let exact = match d {
+            DType::I64 => raw as i128 - ((count as i128) << 63),
+            _ if d.kind() == Kind::SInt => raw as u64 as i64 as i128,
+            _ => raw as i128,
+        };
+        let (sum, mean) = match d.kind() {
+            Kind::Float => (sum, sum.as_f64() / count as f64),
+            Kind::SInt => (Scalar::Int(exact as i64), div_round(exact, count as u64)),
+            _ => (Scalar::UInt(exact as u64), div_round(exact, count as u64)),
         };
         Ok(Summary {
             count,
@@ -119,7 +149,7 @@ impl Tensor {
             min,
             max,
             sum,
-            mean: sum.as_f64() / count as f64,
+            mean,
         })
     }
 

@@ -55,7 +55,10 @@ impl std::fmt::Display for Scalar {
 ///   around 1e-7 of the sum of magnitudes, plus compensation error), and f64 elements beyond
 ///   the f32 range count as infinite. Infinities sum as in NumPy (inf + finite = inf, inf - inf
 ///   = NaN); any NaN makes the sum NaN.
-/// * **mean** is the sum above divided by the count in f64.
+/// * **mean** of bool and integer dtypes is the exact sum (never wrapped: 64-bit integers are
+///   summed with their carries, in 128 bits) divided by the count, rounded once to f64, as
+///   `np.mean` gives up to its own float64 rounding. For floats it is the sum above divided by
+///   the count in f64.
 /// * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), the last
 ///   bin closed; NaN and values outside the range are not counted. Elements are compared in
 ///   f32 (integers above 2^24 and f64 values are rounded first), so a value within f32
@@ -73,7 +76,7 @@ pub struct Summary {
     pub max: Scalar,
     /// Sum (see the module docs for its precision).
     pub sum: Scalar,
-    /// Sum divided by count, in f64.
+    /// The mean (see the type's docs: for integers, of the exact sum, rounded once).
     pub mean: f64,
 }
 
