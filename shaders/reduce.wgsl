@@ -8,7 +8,7 @@
 //   elements; for 64-bit integers, the sum is of the keys (the elements offset by 2^63 when
 //   signed) and the last word counts its carries out of 64 bits, so the host has the exact
 //   sum (for the mean) as well as the wrapping one.
-// * `sum_f32`: compensated (Kahan) sums of f32 words (f64 tensors, cast first), one partial per
+// * `sum_f64`: f64 sums in 128-bit fixed point (see `fixed_of`), one 4-word partial per
 //   workgroup.
 // * `histogram`: equal-width bins over [lo, hi] of f32 words, counted with workgroup atomics
 //   (or, for a few bins, in registers first).
@@ -311,44 +311,107 @@ fn extremes_units(ids: Ids) {
     extremes_partial(a, ids.li, ids.wid.x);
 }
 
-// Combines the workgroup's compensated sums and writes its partial.
-fn sum_partial(s: f32, li: u32, wid: u32) {
-    s_f[li] = s;
+// The f64 sum, exactly in fixed point with no f64 arithmetic: element m * 2^(e - 1075) (m the
+// 53-bit significand, e the biased exponent, at least 1) counts m * 2^(e - p.exp + GUARD) units
+// of a 128-bit two's-complement accumulator, where p.exp is the largest exponent among the
+// elements (from the extremes pass). Bits below the unit are dropped (toward zero), at most
+// 2^-(52 + GUARD) of the largest element per element. Infinities and NaN are left to the host.
+const GUARD: u32 = 40u;
+
+var<workgroup> s_wide: array<vec4<u32>, WG>;
+
+fn add128(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
+    var out = vec4<u32>();
+    var carry = 0u;
+    for (var i = 0u; i < 4u; i++) {
+        let t = a[i] + b[i];
+        let c1 = select(0u, 1u, t < a[i]);
+        out[i] = t + carry;
+        carry = c1 + select(0u, 1u, out[i] < t);
+    }
+    return out;
+}
+
+fn neg128(a: vec4<u32>) -> vec4<u32> {
+    return add128(~a, vec4<u32>(1u, 0u, 0u, 0u));
+}
+
+// The fixed-point value of one finite f64 (zero for inf and NaN).
+fn fixed_of(v: vec2<u32>) -> vec4<u32> {
+    let e = (v.y >> 20u) & 0x7ffu;
+    if (e == 0x7ffu) {
+        return vec4<u32>();
+    }
+    let m = vec2<u32>(v.x, (v.y & 0xfffffu) | select(0x100000u, 0u, e == 0u));
+    let s = i32(max(e, 1u)) - i32(p.exp) + i32(GUARD);
+    var x = vec4<u32>();
+    if (s >= 0) {
+        let ws = u32(s) / 32u;
+        let bs = u32(s) % 32u;
+        let src4 = vec4<u32>(m.x, m.y, 0u, 0u);
+        for (var i = 0u; i < 4u; i++) {
+            if (i >= ws) {
+                x[i] = src4[i - ws] << bs;
+                if (bs != 0u && i > ws) {
+                    x[i] |= src4[i - ws - 1u] >> (32u - bs);
+                }
+            }
+        }
+    } else {
+        let r = u32(-s);
+        if (r >= 64u) {
+            return vec4<u32>();
+        }
+        if (r >= 32u) {
+            x = vec4<u32>(m.y >> (r - 32u), 0u, 0u, 0u);
+        } else if (r > 0u) {
+            x = vec4<u32>((m.x >> r) | (m.y << (32u - r)), m.y >> r, 0u, 0u);
+        }
+    }
+    if ((v.y >> 31u) == 1u) {
+        return neg128(x);
+    }
+    return x;
+}
+
+// Combines the workgroup's fixed-point sums and writes its 4-word partial.
+fn wide_partial(s: vec4<u32>, li: u32, wid: u32) {
+    s_wide[li] = s;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half /= 2u) {
         if (li < half) {
-            s_f[li] += s_f[li + half];
+            s_wide[li] = add128(s_wide[li], s_wide[li + half]);
         }
         workgroupBarrier();
     }
     if (li == 0u) {
-        partials[p.out_base + wid] = bitcast<u32>(s_f[0]);
+        let o = (p.out_base + wid) * 4u;
+        for (var i = 0u; i < 4u; i++) {
+            partials[o + i] = s_wide[0][i];
+        }
     }
 }
 
 @compute @workgroup_size(256)
-fn sum_f32(ids: Ids) {
-    var s = 0.0;
-    var c = 0.0;
+fn sum_f64(ids: Ids) {
+    var s = vec4<u32>();
     for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
-        kahan(&s, &c, bitcast<f32>(src[p.base + i]));
+        let k = p.base + i;
+        s = add128(s, fixed_of(vec2<u32>(src[2u * k], src[2u * k + 1u])));
     }
-    sum_partial(s, ids.li, ids.wid.x);
+    wide_partial(s, ids.li, ids.wid.x);
 }
 
 @compute @workgroup_size(256)
-fn sum_f32_units(ids: Ids) {
-    var s = 0.0;
-    var c = 0.0;
+fn sum_f64_units(ids: Ids) {
+    var s = vec4<u32>();
     let r = run_of(ids.gid.x, ids.nwg.x);
     for (var i = r.x; i < r.y; i++) {
-        let u = bitcast<vec4<f32>>(units[i]);
-        kahan(&s, &c, u.x);
-        kahan(&s, &c, u.y);
-        kahan(&s, &c, u.z);
-        kahan(&s, &c, u.w);
+        let u = units[i];
+        s = add128(s, fixed_of(u.xy));
+        s = add128(s, fixed_of(u.zw));
     }
-    sum_partial(s, ids.li, ids.wid.x);
+    wide_partial(s, ids.li, ids.wid.x);
 }
 
 // Clears the workgroup's bins (when they fit in workgroup memory).

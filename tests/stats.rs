@@ -88,7 +88,10 @@ fn nearest_quotient(num: i128, den: i128) -> f64 {
         })
         .max()
         .unwrap();
-    assert!(k <= 24, "the test's exact comparison needs |mean| above 2^28");
+    assert!(
+        k <= 24,
+        "the test's exact comparison needs |mean| above 2^28"
+    );
     let scaled = |c: f64| (c * 2f64.powi(k)) as i128;
     let err = |c: f64| (scaled(c) * den - (num << k)).unsigned_abs();
     candidates.into_iter().min_by_key(|&c| err(c)).unwrap()
@@ -130,7 +133,7 @@ fn min_max_and_integer_sums_are_exact() {
 #[test]
 fn float_sums_are_compensated() {
     for (name, gpu) in gpus() {
-        for d in [DType::F16, DType::BF16, DType::F32, DType::F64] {
+        for d in [DType::F16, DType::BF16, DType::F32] {
             // Finite values over many magnitudes, both signs.
             let mut rng = Rng(77);
             let xs: Vec<f64> = (0..50_000)
@@ -159,6 +162,101 @@ fn float_sums_are_compensated() {
     }
 }
 
+/// The correctly rounded sum of `xs` (Shewchuk's algorithm, as Python's `math.fsum`): an
+/// independent reference for the device's fixed-point f64 sum.
+fn fsum(xs: &[f64]) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for &x in xs {
+        let mut x = x;
+        let mut kept = 0;
+        for i in 0..partials.len() {
+            let mut y = partials[i];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(kept);
+        partials.push(x);
+    }
+    // Round the partials' exact sum once (the final step of msum).
+    let mut hi = 0.0;
+    while let Some(x) = partials.pop() {
+        let y = hi;
+        hi = x + y;
+        let lo = y - (hi - x);
+        if lo != 0.0 {
+            if let Some(&next) = partials.last() {
+                if (lo < 0.0) == (next < 0.0) {
+                    let y = lo * 2.0;
+                    let x = hi + y;
+                    if y == x - hi {
+                        hi = x;
+                    }
+                }
+            }
+            break;
+        }
+    }
+    hi
+}
+
+/// float64 sums are accurate to far better than 1e-12 of the sum of magnitudes on every
+/// adapter (none here has f64 arithmetic in WGSL): data offset by 1e8 (which an f32 sum of
+/// the elements loses), mixed magnitudes with cancellation, subnormals, random bits.
+#[test]
+fn f64_sums_match_numpy_closely() {
+    let mut rng = Rng(2024);
+    let mut unit = || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+    let offset: Vec<f64> = (0..50_001).map(|_| 1e8 + unit()).collect();
+    let mixed: Vec<f64> = (0..30_000)
+        .map(|i| {
+            let x = (unit() - 0.5) * 2f64.powi((i % 121) - 60);
+            if i % 1000 == 0 {
+                1e300 * (unit() - 0.5)
+            } else {
+                x
+            }
+        })
+        .collect();
+    let mut rng = Rng(99);
+    let bits: Vec<f64> = (0..20_000)
+        .map(|_| f64::from_bits(rng.next() & 0xbfff_ffff_ffff_ffff))
+        .filter(|x| x.is_finite())
+        .chain([f64::MIN_POSITIVE / 3.0, -5e-324, 0.0, -0.0, 1.0, -1.0])
+        .collect();
+    let cancel: Vec<f64> = offset.iter().flat_map(|&x| [x, -x + 1e-3]).collect();
+    for (name, gpu) in gpus() {
+        for (what, xs) in [
+            ("offset", &offset),
+            ("mixed", &mixed),
+            ("bits", &bits),
+            ("cancel", &cancel),
+        ] {
+            let t = gpu.upload(&ndarray::ArrayView1::from(&xs[..])).unwrap();
+            let want = fsum(xs);
+            let magnitude: f64 = xs.iter().map(|x| x.abs()).sum();
+            let got = t.sum().unwrap().as_f64();
+            assert!(
+                (got - want).abs() <= 1e-12 * magnitude,
+                "{name} {what}: {got} vs {want} (magnitude {magnitude})"
+            );
+            // In fact within an ulp or so of the correctly rounded sum.
+            assert!(
+                (got - want).abs() <= 2.0 * f64::EPSILON * want.abs() + 1e-300,
+                "{name} {what}: {got} vs {want}"
+            );
+            assert_eq!(t.mean().unwrap(), got / xs.len() as f64, "{name} {what}");
+        }
+    }
+}
+
 #[test]
 fn float_sums_keep_infinities_and_nan() {
     for (name, gpu) in gpus() {
@@ -181,9 +279,14 @@ fn float_sums_keep_infinities_and_nan() {
                 "{name} {d}"
             );
             assert!(sum(&[1.0, f64::NAN, f64::INFINITY]).is_nan(), "{name} {d}");
-            // Subnormals of every float format count exactly.
+            // Subnormals of every float format count exactly (f64's too: its sum needs no f32).
             let tiny = f64::from_bits(cast_bits(d, DType::F64, 1));
-            assert_eq!(sum(&[tiny, tiny, -tiny]), tiny as f32 as f64, "{name} {d}");
+            let want = if d == DType::F64 {
+                tiny
+            } else {
+                tiny as f32 as f64
+            };
+            assert_eq!(sum(&[tiny, tiny, -tiny]), want, "{name} {d}");
         }
     }
 }

@@ -28,6 +28,15 @@ struct Extremes {
     fsum: f64,
 }
 
+/// 2^k, exactly, for k in -1074..=1023.
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1 << (k + 1074))
+    }
+}
+
 /// `num / den` rounded once to the nearest f64 (ties to even): the quotient is formed with at
 /// least 55 significant bits plus a sticky bit for the remainder, then converted (an exact
 /// `u128 → f64` rounding). `num` has at most 97 significant bits.
@@ -109,10 +118,13 @@ impl Tensor {
         let d = self.dtype();
         let count = self.len();
         let (min, max, sum) = if d.kind() == Kind::Float {
-            // f16, bf16 and f32 were summed in the same pass; f64 is rounded to f32 first.
+            // f16, bf16 and f32 were summed in the same pass; f64 has a pass of its own.
             let s = match d {
                 _ if nans > 0 => f64::NAN,
-                DType::F64 => self.float_sum().await?,
+                DType::F64 => {
+                    let value = |k| f64::from_bits(from_key(d, k));
+                    self.f64_sum(value(mn), value(mx)).await?
+                }
                 _ => fsum,
             };
             if nans > 0 {
@@ -129,7 +141,11 @@ impl Tensor {
                 )
             }
         } else {
-            (scalar(d, from_key(d, mn)), scalar(d, from_key(d, mx)), Scalar::UInt(0))
+            (
+                scalar(d, from_key(d, mn)),
+                scalar(d, from_key(d, mx)),
+                Scalar::UInt(0),
+            )
         };
         // Integers: the exact sum (for 64-bit ones, of keys offset by 2^63 when signed), the
         // wrapping sum NumPy's np.sum gives, and the mean of the exact sum, rounded once.
@@ -153,9 +169,28 @@ impl Tensor {
         })
     }
 
-    async fn float_sum(&self) -> Result<f64> {
-        let parts = self.as_f32()?.launch_and_read(Pass::SumF32).await?;
-        Ok(parts.iter().map(|&b| f32::from_bits(b) as f64).sum())
+    /// The sum of a NaN-free f64 tensor whose smallest and largest elements are `mn` and `mx`:
+    /// infinities as NumPy sums them, else the fixed-point pass (see [`Summary`]), converted
+    /// with one rounding.
+    async fn f64_sum(&self, mn: f64, mx: f64) -> Result<f64> {
+        match (mn == f64::NEG_INFINITY, mx == f64::INFINITY) {
+            (true, true) => return Ok(f64::NAN),
+            (false, true) => return Ok(f64::INFINITY),
+            (true, false) => return Ok(f64::NEG_INFINITY),
+            (false, false) => {}
+        }
+        let biggest = mn.abs().max(mx.abs());
+        let exp = ((biggest.to_bits() >> 52) as u32).max(1);
+        let parts = self.launch_and_read(Pass::SumF64 { exp }).await?;
+        let fixed = parts
+            .chunks(4)
+            .map(|w| {
+                let u = w.iter().rev().fold(0u128, |a, &x| a << 32 | x as u128);
+                u as i128
+            })
+            .fold(0i128, i128::wrapping_add);
+        // A unit is 2^(exp - 1075 - GUARD); the first scaling is exact, the second rounds once.
+        Ok(fixed as f64 * pow2(-(params::F64_GUARD as i32)) * pow2(exp as i32 - 1075))
     }
 
     /// Min, max, sum, mean and NaN count (blocking, native only). See the module docs for the

@@ -20,7 +20,8 @@ wgsl_struct! {
         hi: f32,
         /// `bins / (hi - lo)`, computed on the host (WGSL division may be inexact).
         scale: f32,
-        pad: u32,
+        /// The f64 sum's reference: the largest biased exponent among the elements.
+        exp: u32,
     }
 }
 
@@ -38,6 +39,10 @@ pub(crate) mod binding {
     pub const UNITS: u32 = 4;
 }
 
+/// Guard bits of the f64 sum's fixed point below the largest element's last bit (`GUARD` in
+/// the shader).
+pub(crate) const F64_GUARD: u32 = 40;
+
 /// Most bins [`Entry::HistogramUnitsSmall`] counts in registers (`SMALL_BINS` in the shader).
 pub(crate) const SMALL_BINS: u32 = 16;
 
@@ -53,10 +58,10 @@ pub(crate) enum Entry {
     Extremes,
     /// [`Entry::Extremes`] over 16-byte units.
     ExtremesUnits,
-    /// Compensated f32 sums, element-wise.
-    SumF32,
-    /// [`Entry::SumF32`] over 16-byte units.
-    SumF32Units,
+    /// f64 sums in 128-bit fixed point, element-wise.
+    SumF64,
+    /// [`Entry::SumF64`] over 16-byte units.
+    SumF64Units,
     /// Histogram, element-wise.
     Histogram,
     /// Histogram over units, counted in registers (at most [`SMALL_BINS`] bins).
@@ -72,8 +77,8 @@ impl EntryPoint for Entry {
         match self {
             Entry::Extremes => "extremes",
             Entry::ExtremesUnits => "extremes_units",
-            Entry::SumF32 => "sum_f32",
-            Entry::SumF32Units => "sum_f32_units",
+            Entry::SumF64 => "sum_f64",
+            Entry::SumF64Units => "sum_f64_units",
             Entry::Histogram => "histogram",
             Entry::HistogramUnitsSmall => "histogram_units_small",
             Entry::HistogramUnits => "histogram_units",
@@ -87,8 +92,12 @@ impl EntryPoint for Entry {
 pub(crate) enum Pass {
     /// The `extremes` pass: 8 words of partials per workgroup.
     Extremes,
-    /// The compensated f32 sum of f32 words: 1 word per workgroup.
-    SumF32,
+    /// The fixed-point sum of f64 elements whose largest biased exponent is `exp`: 4 words
+    /// (a 128-bit integer) per workgroup.
+    SumF64 {
+        /// The largest biased exponent (at least 1).
+        exp: u32,
+    },
     /// `count` equal-width bins over `[lo, hi]` of f32 words.
     Histogram {
         /// Bins.
@@ -105,7 +114,7 @@ impl Pass {
     pub fn entries(self) -> (Entry, Entry) {
         match self {
             Pass::Extremes => (Entry::Extremes, Entry::ExtremesUnits),
-            Pass::SumF32 => (Entry::SumF32, Entry::SumF32Units),
+            Pass::SumF64 { .. } => (Entry::SumF64, Entry::SumF64Units),
             Pass::Histogram { count, .. } => (
                 Entry::Histogram,
                 match count {
@@ -121,7 +130,7 @@ impl Pass {
     pub fn words(self) -> usize {
         match self {
             Pass::Extremes => 8,
-            Pass::SumF32 => 1,
+            Pass::SumF64 { .. } => 4,
             Pass::Histogram { .. } => 0,
         }
     }
@@ -132,6 +141,10 @@ impl Pass {
             Pass::Histogram { count, lo, hi } => (count, lo, hi),
             _ => (0, 0.0, 0.0),
         };
+        let exp = match self {
+            Pass::SumF64 { exp } => exp,
+            _ => 0,
+        };
         ReduceParams {
             n,
             base,
@@ -140,7 +153,7 @@ impl Pass {
             lo,
             hi,
             scale: bins as f32 / (hi - lo),
-            pad: 0,
+            exp,
         }
     }
 }

@@ -48,13 +48,16 @@ impl std::fmt::Display for Scalar {
 ///   hardware): elements are compared as order-preserving 64-bit keys. A NaN anywhere makes
 ///   both NaN, like `np.min`/`np.max`. -0.0 counts as smaller than +0.0.
 /// * **sum** of bool and integer dtypes is exact, in 64-bit two's complement (wrapping on
-///   overflow, like NumPy's int64/uint64 sums). Float sums accumulate in f32 with Kahan
-///   compensation per invocation, a tree within each workgroup, and f64 across workgroups.
-///   f16, bf16 and f32 elements enter exactly; f64 elements are first rounded to f32 on the
-///   device, so an f64 sum carries about 7 significant digits of each element (relative error
-///   around 1e-7 of the sum of magnitudes, plus compensation error), and f64 elements beyond
-///   the f32 range count as infinite. Infinities sum as in NumPy (inf + finite = inf, inf - inf
-///   = NaN); any NaN makes the sum NaN.
+///   overflow, like NumPy's int64/uint64 sums). f16, bf16 and f32 sums accumulate in f32
+///   with Kahan compensation per invocation, a tree within each workgroup, and f64 across
+///   workgroups (elements enter exactly; relative error around 1e-7 of the sum of magnitudes
+///   at worst). f64 sums need no f64 arithmetic on the device: each element is added exactly
+///   into a 128-bit fixed-point accumulator whose unit is 2^-92 of the largest element's
+///   magnitude (bits below it are dropped, toward zero), and the total is converted to f64 with
+///   one rounding. The error is at most `n * 2^-92 * max|x|` plus half an ulp of the result,
+///   far below 1e-12 of the sum of magnitudes; NumPy's pairwise sum is itself only that close
+///   to the exact sum. Infinities sum as in NumPy (inf + finite = inf, inf - inf = NaN); any
+///   NaN makes the sum NaN.
 /// * **mean** of bool and integer dtypes is the exact sum (never wrapped: 64-bit integers are
 ///   summed with their carries, in 128 bits) divided by the count, rounded once to f64, as
 ///   `np.mean` gives up to its own float64 rounding. For floats it is the sum above divided by
