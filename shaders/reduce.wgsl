@@ -524,3 +524,63 @@ fn histogram_units(ids: Ids) {
 fn histogram_units_global(ids: Ids) {
     hist_units(ids, false);
 }
+
+// Exact NumPy binning of f64 elements (f64 tensors; 64-bit integers are cast to f64 first, as
+// np.histogram does): each element's order-preserving key is compared with the bins + 1 f64
+// edges' keys (`edges`, from the host's np.linspace), by binary search. Bin b holds
+// edges[b] <= x < edges[b + 1], the last bin closed; NaN and values outside the edges are not
+// counted; -0.0 counts as 0.0.
+@group(0) @binding(5) var<storage, read> edges: array<vec2<u32>>;
+
+fn hist_count_f64(v: vec2<u32>, in_workgroup: bool) {
+    if (is_nan(v)) {
+        return;
+    }
+    var bits = v;
+    if (bits.x == 0u && bits.y == 0x80000000u) {
+        bits = vec2<u32>(0u, 0u);
+    }
+    let k = key_of(bits);
+    if (lt64(k, edges[0]) || lt64(edges[p.bins], k)) {
+        return;
+    }
+    // The largest b below p.bins with edges[b] <= k.
+    var lo = 0u;
+    var hi = p.bins;
+    while (hi - lo > 1u) {
+        let mid = (lo + hi) / 2u;
+        if (lt64(k, edges[mid])) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    if (in_workgroup) {
+        atomicAdd(&s_hist[lo], 1u);
+    } else {
+        atomicAdd(&hist[lo], 1u);
+    }
+}
+
+@compute @workgroup_size(256)
+fn histogram_f64(ids: Ids) {
+    hist_begin(ids.li);
+    for (var i = ids.gid.x; i < p.n; i += stride(ids.nwg.x)) {
+        let k = p.base + i;
+        hist_count_f64(vec2<u32>(src[2u * k], src[2u * k + 1u]), p.bins <= SHARED_BINS);
+    }
+    hist_end(ids.li);
+}
+
+@compute @workgroup_size(256)
+fn histogram_f64_units(ids: Ids) {
+    hist_begin(ids.li);
+    let r = run_of(ids.gid.x, ids.nwg.x);
+    let in_workgroup = p.bins <= SHARED_BINS;
+    for (var i = r.x; i < r.y; i++) {
+        let u = units[i];
+        hist_count_f64(u.xy, in_workgroup);
+        hist_count_f64(u.zw, in_workgroup);
+    }
+    hist_end(ids.li);
+}

@@ -291,6 +291,83 @@ fn float_sums_keep_infinities_and_nan() {
     }
 }
 
+/// `np.linspace(lo, hi, bins + 1)` as NumPy computes it.
+fn numpy_edges(lo: f64, hi: f64, bins: usize) -> Vec<f64> {
+    let step = (hi - lo) / bins as f64;
+    let mut e: Vec<f64> = (0..=bins).map(|i| i as f64 * step + lo).collect();
+    e[bins] = hi;
+    e
+}
+
+/// `np.histogram`'s equal-bin path, step by step (numpy/lib/_histograms_impl.py): keep values
+/// in range, estimate the index from the scaled offset, then correct it by one against the
+/// edges.
+fn numpy_hist(xs: &[f64], edges: &[f64]) -> Vec<u64> {
+    let n = edges.len() - 1;
+    let (first, last) = (edges[0], edges[n]);
+    let mut counts = vec![0u64; n];
+    for &x in xs {
+        if !(x >= first && x <= last) {
+            continue;
+        }
+        let mut i = (((x - first) / (last - first)) * n as f64) as usize;
+        if i == n {
+            i -= 1;
+        }
+        if x < edges[i] {
+            i -= 1;
+        }
+        if x >= edges[i + 1] && i != n - 1 {
+            i += 1;
+        }
+        counts[i] += 1;
+    }
+    counts
+}
+
+/// Data whose spread is tiny next to its magnitude, which an f32 comparison collapses into a
+/// bin or two: f64 offset by 1e8, int64 within 2^40 of its maximum, and uint64 over its range.
+#[test]
+fn wide_histograms_bin_as_numpy() {
+    let mut rng = Rng(5);
+    let offset: Vec<f64> = (0..40_000)
+        .map(|_| 1e8 + (rng.next() >> 11) as f64 / (1u64 << 53) as f64)
+        .collect();
+    let near_max: Vec<i64> = (0..40_000)
+        .map(|_| i64::MAX - (rng.next() >> 24) as i64)
+        .collect();
+    let wide: Vec<u64> = (0..40_000).map(|_| rng.next()).collect();
+    for (name, gpu) in gpus() {
+        let cases = [
+            (
+                "f64 + 1e8",
+                gpu.upload(&ndarray::ArrayView1::from(&offset[..])).unwrap(),
+                offset.clone(),
+            ),
+            (
+                "i64 near max",
+                gpu.upload(&ndarray::ArrayView1::from(&near_max[..]))
+                    .unwrap(),
+                near_max.iter().map(|&x| x as f64).collect(),
+            ),
+            (
+                "u64",
+                gpu.upload(&ndarray::ArrayView1::from(&wide[..])).unwrap(),
+                wide.iter().map(|&x| x as f64).collect(),
+            ),
+        ];
+        for (what, t, xs) in cases {
+            for bins in [10, 64, 5000] {
+                let h = t.histogram(bins, None).unwrap();
+                let want = numpy_hist(&xs, &h.edges);
+                assert_eq!(h.counts, want, "{name} {what} {bins}");
+                let used = h.counts.iter().filter(|&&c| c > 0).count();
+                assert!(used > bins / 2, "{name} {what}: {used} bins used");
+            }
+        }
+    }
+}
+
 #[test]
 fn histograms_match_the_reference() {
     for (name, gpu) in gpus() {
@@ -320,12 +397,16 @@ fn histograms_match_the_reference() {
                     Err(e) => panic!("{name} {d}: {e}"),
                 };
                 let (lo, hi) = (h.edges[0], h.edges[bins]);
-                assert_eq!(h.edges.len(), bins + 1);
-                assert_eq!(
-                    h.counts,
-                    reference_hist(&xs, bins, lo, hi),
-                    "{name} {d} {bins}"
-                );
+                assert_eq!(h.edges, numpy_edges(lo, hi, bins), "{name} {d} {bins}");
+                let want = match d {
+                    // Exact against f64 edges, as np.histogram bins.
+                    DType::F64 | DType::I64 | DType::U64 => {
+                        let xs: Vec<f64> = bits.iter().map(|&b| value(d, b)).collect();
+                        numpy_hist(&xs, &h.edges)
+                    }
+                    _ => reference_hist(&xs, bins, lo, hi),
+                };
+                assert_eq!(h.counts, want, "{name} {d} {bins}");
             }
         }
         // Edge cases: one value, empty, bad arguments.

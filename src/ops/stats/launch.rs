@@ -17,8 +17,8 @@ const PER_INVOCATION: u64 = 8;
 
 impl Tensor {
     /// Runs `pass` over every chunk; returns its output: `pass.words()` u32 per workgroup, or
-    /// the bin counts of a histogram.
-    fn launch(&self, pass: Pass) -> Result<Tensor> {
+    /// the bin counts of a histogram. `edges` is the f64 histogram's edge keys.
+    fn launch(&self, pass: Pass, edges: Option<&Tensor>) -> Result<Tensor> {
         let gpu: &Gpu = self.gpu();
         let _in_use = self.lock_for_gpu()?;
         let kernels = gpu.kernels::<ReduceKernels>()?;
@@ -45,7 +45,9 @@ impl Tensor {
             })
             .collect();
         let out = match pass {
-            Pass::Histogram { count, .. } => gpu.upload_single(&vec![0u32; count as usize])?,
+            Pass::Histogram { count, .. } | Pass::HistogramF64 { count } => {
+                gpu.upload_single(&vec![0u32; count as usize])?
+            }
             _ => {
                 let total: usize = plan
                     .iter()
@@ -63,7 +65,7 @@ impl Tensor {
             });
         }
         let out_binding = match pass {
-            Pass::Histogram { .. } => binding::HIST,
+            Pass::Histogram { .. } | Pass::HistogramF64 { .. } => binding::HIST,
             _ => binding::PARTIALS,
         };
         let mut dispatches = Dispatches::new(gpu);
@@ -77,10 +79,13 @@ impl Tensor {
             });
             for (src_binding, pipeline, n, base, g) in unit_part.into_iter().chain(tail_part) {
                 let params = pass.params(n as u32, base as u32, out_base);
-                let bindings = [
+                let mut bindings = vec![
                     (src_binding, self.binding(p.chunk)),
                     (out_binding, out.inner.chunks[0].as_entire_binding()),
                 ];
+                if let Some(e) = edges {
+                    bindings.push((binding::EDGES, e.binding(0)));
+                }
                 dispatches.add(pipeline, (binding::PARAMS, &params), &bindings, (g, 1))?;
                 out_base += g;
             }
@@ -91,10 +96,14 @@ impl Tensor {
     }
 
     /// Runs `pass` and reads its output, in a validation error scope (see [`validated`]).
-    pub(super) async fn launch_and_read(&self, pass: Pass) -> Result<Vec<u32>> {
+    pub(super) async fn launch_and_read(
+        &self,
+        pass: Pass,
+        edges: Option<&Tensor>,
+    ) -> Result<Vec<u32>> {
         let what = format!("the {:?} kernel", pass.entries().0);
         validated(self.gpu(), &what, || async {
-            let out = self.launch(pass)?;
+            let out = self.launch(pass, edges)?;
             Ok(out.read::<u32>().await?.iter().copied().collect())
         })
         .await

@@ -28,6 +28,31 @@ struct Extremes {
     fsum: f64,
 }
 
+/// `np.linspace(lo, hi, bins + 1)`, computed as NumPy computes it (`i * step + lo`, the last
+/// edge exactly `hi`), so the edges are NumPy's to the bit.
+fn linspace(lo: f64, hi: f64, bins: usize) -> Vec<f64> {
+    let (delta, div) = (hi - lo, bins as f64);
+    let step = delta / div;
+    let mut edges: Vec<f64> = (0..=bins)
+        .map(|i| match step {
+            0.0 => i as f64 / div * delta + lo,
+            _ => i as f64 * step + lo,
+        })
+        .collect();
+    edges[bins] = hi;
+    edges
+}
+
+/// The order-preserving key of an f64 (as `key_of` in `shaders/reduce.wgsl`), -0.0 as 0.0.
+fn f64_key(x: f64) -> u64 {
+    let bits = if x == 0.0 { 0 } else { x.to_bits() };
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
 /// 2^k, exactly, for k in -1074..=1023.
 fn pow2(k: i32) -> f64 {
     if k >= -1022 {
@@ -61,7 +86,7 @@ impl Tensor {
 
     /// The `extremes` pass, its per-workgroup partials combined.
     async fn extremes(&self) -> Result<Extremes> {
-        let parts = self.launch_and_read(Pass::Extremes).await?;
+        let parts = self.launch_and_read(Pass::Extremes, None).await?;
         let mut e = Extremes {
             min_key: u64::MAX,
             max_key: 0,
@@ -181,7 +206,7 @@ impl Tensor {
         }
         let biggest = mn.abs().max(mx.abs());
         let exp = ((biggest.to_bits() >> 52) as u32).max(1);
-        let parts = self.launch_and_read(Pass::SumF64 { exp }).await?;
+        let parts = self.launch_and_read(Pass::SumF64 { exp }, None).await?;
         let fixed = parts
             .chunks(4)
             .map(|w| {
@@ -291,21 +316,40 @@ impl Tensor {
         if lo == hi {
             (lo, hi) = (lo - 0.5, hi + 0.5);
         }
-        let edges: Vec<f64> = (0..=bins)
-            .map(|i| lo + (hi - lo) * i as f64 / bins as f64)
-            .collect();
+        let edges = linspace(lo, hi, bins);
         if self.is_empty() {
             return Ok(Histogram {
                 counts: vec![0; bins],
                 edges,
             });
         }
-        let pass = Pass::Histogram {
-            count: bins as u32,
-            lo: lo as f32,
-            hi: hi as f32,
+        let counts = match self.dtype() {
+            // NumPy's exact bins: elements as f64 against the f64 edges.
+            DType::F64 | DType::I64 | DType::U64 => {
+                let keys: Vec<u32> = edges
+                    .iter()
+                    .flat_map(|&e| {
+                        let k = f64_key(e);
+                        [k as u32, (k >> 32) as u32]
+                    })
+                    .collect();
+                let keys = self.gpu().upload_single(&keys)?;
+                let x = match self.dtype() {
+                    DType::F64 => self.clone(),
+                    _ => self.cast(DType::F64)?,
+                };
+                let pass = Pass::HistogramF64 { count: bins as u32 };
+                x.launch_and_read(pass, Some(&keys)).await?
+            }
+            _ => {
+                let pass = Pass::Histogram {
+                    count: bins as u32,
+                    lo: lo as f32,
+                    hi: hi as f32,
+                };
+                self.as_f32()?.launch_and_read(pass, None).await?
+            }
         };
-        let counts = self.as_f32()?.launch_and_read(pass).await?;
         let counts = counts.iter().map(|&c| c as u64).collect();
         Ok(Histogram { counts, edges })
     }

@@ -37,6 +37,8 @@ pub(crate) mod binding {
     pub const HIST: u32 = 3;
     /// The tensor as 16-byte units (`units`), for the `_units` entry points.
     pub const UNITS: u32 = 4;
+    /// The f64 histogram's edges as order-preserving keys (`edges`).
+    pub const EDGES: u32 = 5;
 }
 
 /// Guard bits of the f64 sum's fixed point below the largest element's last bit (`GUARD` in
@@ -70,6 +72,10 @@ pub(crate) enum Entry {
     HistogramUnits,
     /// Histogram over units, counted in the global bins.
     HistogramUnitsGlobal,
+    /// Exact histogram of f64 elements against f64 edges, element-wise.
+    HistogramF64,
+    /// [`Entry::HistogramF64`] over 16-byte units.
+    HistogramF64Units,
 }
 
 impl EntryPoint for Entry {
@@ -83,6 +89,8 @@ impl EntryPoint for Entry {
             Entry::HistogramUnitsSmall => "histogram_units_small",
             Entry::HistogramUnits => "histogram_units",
             Entry::HistogramUnitsGlobal => "histogram_units_global",
+            Entry::HistogramF64 => "histogram_f64",
+            Entry::HistogramF64Units => "histogram_f64_units",
         }
     }
 }
@@ -107,6 +115,11 @@ pub(crate) enum Pass {
         /// Range end.
         hi: f32,
     },
+    /// `count` bins of f64 elements, against the edges bound at [`binding::EDGES`].
+    HistogramF64 {
+        /// Bins.
+        count: u32,
+    },
 }
 
 impl Pass {
@@ -123,6 +136,7 @@ impl Pass {
                     _ => Entry::HistogramUnitsGlobal,
                 },
             ),
+            Pass::HistogramF64 { .. } => (Entry::HistogramF64, Entry::HistogramF64Units),
         }
     }
 
@@ -131,7 +145,7 @@ impl Pass {
         match self {
             Pass::Extremes => 8,
             Pass::SumF64 { .. } => 4,
-            Pass::Histogram { .. } => 0,
+            Pass::Histogram { .. } | Pass::HistogramF64 { .. } => 0,
         }
     }
 
@@ -139,6 +153,7 @@ impl Pass {
     pub fn params(self, n: u32, base: u32, out_base: u32) -> ReduceParams {
         let (bins, lo, hi) = match self {
             Pass::Histogram { count, lo, hi } => (count, lo, hi),
+            Pass::HistogramF64 { count } => (count, 0.0, 1.0),
             _ => (0, 0.0, 0.0),
         };
         let exp = match self {

@@ -62,11 +62,16 @@ impl std::fmt::Display for Scalar {
 ///   summed with their carries, in 128 bits) divided by the count, rounded once to f64, as
 ///   `np.mean` gives up to its own float64 rounding. For floats it is the sum above divided by
 ///   the count in f64.
-/// * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), the last
-///   bin closed; NaN and values outside the range are not counted. Elements are compared in
-///   f32 (integers above 2^24 and f64 values are rounded first), so a value within f32
-///   rounding of a bin edge can land in the neighbouring bin compared with NumPy's f64
-///   arithmetic. At most 2^32 - 1 elements per bin.
+/// * **histogram** uses NumPy's equal-width bins over `range` (default: min to max), with the
+///   edges computed as `np.linspace` computes them (bit for bit), the last bin closed; NaN and
+///   values outside the range are not counted. f64, int64 and uint64 data bin exactly as
+///   `np.histogram` does: elements are converted to f64 (as `astype` does) and compared with
+///   the f64 edges as order-preserving integer keys (no f64 arithmetic needed), so each lands
+///   in the bin whose edges enclose it. (Where bins are narrower than f64's spacing at that
+///   magnitude, so that edges repeat, NumPy's index estimate can pick a neighbouring bin.)
+///   Other dtypes are compared in f32 (integers above 2^24 rounded first), so a value within
+///   f32 rounding of a bin edge can land in the neighbouring bin. At most 2^32 - 1 elements
+///   per bin.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     /// Elements.
