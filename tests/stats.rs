@@ -192,13 +192,13 @@ fn fsum(xs: &[f64]) -> f64 {
         hi = x + y;
         let lo = y - (hi - x);
         if lo != 0.0 {
-            if let Some(&next) = partials.last() {
-                if (lo < 0.0) == (next < 0.0) {
-                    let y = lo * 2.0;
-                    let x = hi + y;
-                    if y == x - hi {
-                        hi = x;
-                    }
+            if let Some(&next) = partials.last()
+                && (lo < 0.0) == (next < 0.0)
+            {
+                let y = lo * 2.0;
+                let x = hi + y;
+                if y == x - hi {
+                    hi = x;
                 }
             }
             break;
