@@ -8,7 +8,7 @@
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Axis, Slice};
 
-use crate::{Element, Error, Result};
+use crate::{Error, Result};
 
 /// Elements per bounce-buffer round (16 KiB of f32).
 const BOUNCE: usize = 4096;
@@ -105,7 +105,7 @@ pub(crate) struct Scatter<'v, T> {
     idx: Vec<usize>,
 }
 
-impl<'v, T: Element> Scatter<'v, T> {
+impl<'v, T: bytemuck::CheckedBitPattern + bytemuck::NoUninit> Scatter<'v, T> {
     pub fn new<'a: 'v>(view: &'v mut ArrayViewMutD<'a, T>) -> Self {
         let mut view = view.view_mut();
         if !view.is_standard_layout() {
@@ -152,7 +152,10 @@ impl<'v, T: Element> Scatter<'v, T> {
 }
 
 /// Views row-major little-endian bytes as elements, rejecting invalid bool bytes.
-pub(crate) fn cast_checked<T: Element>(bytes: &[u8], first_index: usize) -> Result<&[T]> {
+pub(crate) fn cast_checked<T: bytemuck::CheckedBitPattern>(
+    bytes: &[u8],
+    first_index: usize,
+) -> Result<&[T]> {
     bytemuck::checked::try_cast_slice(bytes).map_err(|e| match e {
         bytemuck::checked::CheckedCastError::InvalidBitPattern => {
             let (i, v) = bytes

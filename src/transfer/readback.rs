@@ -109,6 +109,49 @@ impl Tensor {
         self.visit_bytes(|bytes| scatter.push(bytes)).await
     }
 
+    /// Reads the tensor's raw elements (`N` = `dtype().size_in_bytes()` little-endian bytes
+    /// each) into a view of any layout and alignment, such as a NumPy array's memory (blocking,
+    /// native only). The view must have the tensor's shape.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr2(&[[1u16, 2], [3, 4]]))?;
+    /// let mut out = ndarray::Array2::from_elem((2, 2), [0u8; 2]);
+    /// t.read_elements_into(&mut out.view_mut().reversed_axes().into_dyn())?;
+    /// assert_eq!(out[[1, 0]], [2, 0]); // transposed on the way in
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn read_elements_into<const N: usize>(
+        &self,
+        out: &mut ndarray::ArrayViewMutD<'_, [u8; N]>,
+    ) -> Result<()> {
+        if N != self.dtype().size_in_bytes() {
+            return Err(Error::InvalidOption {
+                name: "read_elements_into",
+                value: format!("{N}-byte elements"),
+                reason: format!(
+                    "{} elements are {} bytes",
+                    self.dtype(),
+                    self.dtype().size_in_bytes()
+                ),
+            });
+        }
+        if out.shape() != self.shape() {
+            return Err(Error::ShapeMismatch {
+                expected: self.shape().to_vec(),
+                got: out.shape().to_vec(),
+            });
+        }
+        block_on(
+            "Tensor::read_elements_into",
+            "Tensor::read_into_async().await",
+            || async {
+                let mut scatter = Scatter::new(out);
+                self.visit_bytes(|bytes| scatter.push(bytes)).await
+            },
+        )?
+    }
+
     /// The raw little-endian element bytes, row-major (blocking, native only).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         block_on("Tensor::to_bytes", "Tensor::read_bytes().await", || {

@@ -68,6 +68,44 @@ impl Gpu {
         Ok(tensor)
     }
 
+    /// Uploads raw elements of `dtype` from a view of any layout (strided, reversed, Fortran
+    /// order, 0-d, empty): each element is `N` bytes (`dtype.size_in_bytes()`), little-endian,
+    /// and may sit at any alignment. This is how a caller that holds untyped memory (a NumPy
+    /// array through the buffer protocol, say) uploads it with the one copy, the layout fixed
+    /// up during it. bool bytes must be 0 or 1.
+    ///
+    /// ```
+    /// use tensorbridge::DType;
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// // Four u16 as little-endian byte pairs, uploaded transposed.
+    /// let bytes: Vec<[u8; 2]> = vec![[1, 0], [2, 0], [3, 0], [4, 0]];
+    /// let view = ndarray::ArrayView2::from_shape((2, 2), &bytes).unwrap();
+    /// let t = gpu.upload_elements(&view.t().into_dyn(), DType::U16)?;
+    /// assert_eq!(t.to_array::<u16>()?.into_raw_vec_and_offset().0, [1, 3, 2, 4]);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn upload_elements<const N: usize>(
+        &self,
+        view: &ndarray::ArrayViewD<'_, [u8; N]>,
+        dtype: DType,
+    ) -> Result<Tensor> {
+        if N != dtype.size_in_bytes() {
+            return Err(Error::InvalidOption {
+                name: "upload_elements",
+                value: format!("{N}-byte elements"),
+                reason: format!("{dtype} elements are {} bytes", dtype.size_in_bytes()),
+            });
+        }
+        if dtype == DType::Bool
+            && let Some((index, e)) = view.iter().enumerate().find(|(_, e)| e[0] > 1)
+        {
+            return Err(Error::InvalidBool { index, value: e[0] });
+        }
+        let tensor = Tensor::alloc(self, dtype, view.shape())?;
+        self.write_all(&[&tensor], &mut [Gather::new(view.view())])?;
+        Ok(tensor)
+    }
+
     /// Uploads a small internal array (kernel inputs or outputs) into one buffer, whatever the
     /// configured chunk size.
     pub(crate) fn upload_single<T: Element>(&self, data: &[T]) -> Result<Tensor> {
