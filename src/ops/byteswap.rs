@@ -68,8 +68,18 @@ impl KernelFamily for SwapKernels {
 }
 
 impl Tensor {
-    /// Reverses the bytes of every element in place (no-op for 1-byte dtypes).
-    pub(crate) fn swap_bytes_in_place(&self) -> Result<()> {
+    /// Reverses the bytes of every element in place, on the device (a no-op for 1-byte
+    /// dtypes): big-endian data uploaded as raw bytes becomes the tensor's little-endian
+    /// values.
+    ///
+    /// ```
+    /// let gpu = tensorbridge::Gpu::new()?;
+    /// let t = gpu.upload(&ndarray::arr1(&[0x0102u16]))?;
+    /// t.swap_bytes_in_place()?;
+    /// assert_eq!(t.to_array::<u16>()?[0], 0x0201);
+    /// # Ok::<(), tensorbridge::Error>(())
+    /// ```
+    pub fn swap_bytes_in_place(&self) -> Result<()> {
         let size = self.dtype().size_in_bytes() as u32;
         if size == 1 || self.is_empty() {
             return Ok(());
