@@ -6,7 +6,8 @@
 #      adapter present (lavapipe Vulkan and llvmpipe GL), and the out-of-memory test under a
 #      memory limit;
 #   2. wasm: wasm-bindgen-test in headless Chromium on WebGPU (SwiftShader), via chromedriver;
-#   3. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
+#   3. Python: the package (python/) installed with pip into a venv, pytest on every adapter;
+#   4. end to end: web/build.sh, then web/index.html served on 127.0.0.1 and driven by
 #      puppeteer-core in headless Chromium, and the npm package (web/pkg) installed into a Vite
 #      app (tests/vite-app), built with vite build, and run there and from a plain page.
 set -euo pipefail
@@ -19,6 +20,8 @@ for pkg in mesa-vulkan-drivers libegl1 libgl1-mesa-dri chromium chromium-driver;
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v node >/dev/null || need+=(nodejs)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -50,6 +53,13 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 # SwiftShader takes about that long on a 2-core machine.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 step cargo test -p tensorbridge --target wasm32-unknown-unknown "${features[@]}" --test web
+
+# Python: the package built from python/ by pip (which fetches maturin) into a virtual
+# environment, then pytest on every adapter (lavapipe and GL).
+venv=target/python-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+step "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "./python[test]"
+step "$venv/bin/python" -m pytest -q python/tests
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 step node tests/e2e/demo.mjs
