@@ -1,4 +1,4 @@
-//! The Burn bridge on lavapipe (or whatever adapter `Gpu::new` picks): round trips of every
+//! The Burn bridge on every adapter here (lavapipe Vulkan and llvmpipe GL): round trips of every
 //! dtype, a Burn op between a tensorbridge upload and a tensorbridge readback on the shared
 //! queue, and the bf16 safetensors path of `examples/burn.rs`.
 
@@ -7,9 +7,46 @@ use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use tensorbridge::{DType, Gpu, Tensor, bf16, f16};
 use tensorbridge_burn::Bridge;
 
-fn bridge() -> Bridge {
-    let gpu = Gpu::new().expect("a GPU adapter");
-    Bridge::new(&gpu).expect("Burn on tensorbridge's device")
+/// A bridge on each adapter present (under CI both lavapipe and llvmpipe GL must be).
+fn bridges() -> Vec<Bridge> {
+    let adapters = Gpu::adapters();
+    if std::env::var_os("CI").is_some() {
+        for b in [
+            tensorbridge::wgpu::Backend::Vulkan,
+            tensorbridge::wgpu::Backend::Gl,
+        ] {
+            assert!(
+                adapters.iter().any(|a| a.backend == b),
+                "CI needs {b:?}: {adapters:?}"
+            );
+        }
+    }
+    adapters
+        .iter()
+        .map(|a| {
+            let gpu = Gpu::with_options(tensorbridge::GpuOptions {
+                backend: Some(a.backend),
+                adapter_name: Some(a.name.clone()),
+                ..Default::default()
+            })
+            .expect("a GPU adapter");
+            Bridge::new(&gpu).expect("Burn on tensorbridge's device")
+        })
+        .collect()
+}
+
+/// A test that runs on every adapter's bridge.
+macro_rules! on_every_adapter {
+    ($($(#[$meta:meta])* fn $name:ident($b:ident: Bridge) $body:block)*) => {$(
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            for $b in bridges() {
+                eprintln!("{}: {:?}", stringify!($name), $b.gpu().info().backend);
+                $body
+            }
+        }
+    )*};
 }
 
 /// A few values of every kind, as f64, within every dtype's range.
@@ -19,9 +56,8 @@ fn values(n: usize) -> Vec<f64> {
         .collect()
 }
 
-#[test]
-fn every_dtype_goes_to_burn_and_back() {
-    let b = bridge();
+on_every_adapter! {
+fn every_dtype_goes_to_burn_and_back(b: Bridge) {
     let gpu = b.gpu();
     let v = values(24);
     let src = gpu.upload(&Array1::from(v.clone())).unwrap();
@@ -87,9 +123,7 @@ fn every_dtype_goes_to_burn_and_back() {
     }
 }
 
-#[test]
-fn a_burn_op_runs_between_an_upload_and_a_readback_with_no_wait() {
-    let b = bridge();
+fn a_burn_op_runs_between_an_upload_and_a_readback_with_no_wait(b: Bridge) {
     let a = Array2::from_shape_fn((33, 17), |(i, j)| (i as f32 - 16.0) * 0.5 + j as f32);
     // Straight into Burn's buffer, one host copy.
     let x: BurnTensor<2> = b.upload(&a).unwrap();
@@ -115,9 +149,7 @@ fn a_burn_op_runs_between_an_upload_and_a_readback_with_no_wait() {
     assert_eq!(h, a.mapv(f16::from_f32).into_dyn());
 }
 
-#[test]
-fn wrong_kinds_and_ranks_are_errors() {
-    let b = bridge();
+fn wrong_kinds_and_ranks_are_errors(b: Bridge) {
     let t = b.gpu().upload(&Array1::from(vec![1.0f32, 2.0])).unwrap();
     assert!(matches!(
         b.to_burn::<2, Float>(&t),
@@ -138,9 +170,7 @@ fn wrong_kinds_and_ranks_are_errors() {
 
 /// `examples/burn.rs` as a test: a bf16 safetensors file loaded by tensorbridge, cast to f32 on
 /// the device, multiplied in Burn, read back by tensorbridge, each step against the CPU.
-#[test]
-fn bf16_safetensors_through_a_burn_matmul() {
-    let b = bridge();
+fn bf16_safetensors_through_a_burn_matmul(b: Bridge) {
     let gpu = b.gpu();
     let dir = std::env::temp_dir().join(format!("tb-burn-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -176,9 +206,7 @@ fn bf16_safetensors_through_a_burn_matmul() {
     let _ = IxDyn(&[0]);
 }
 
-#[test]
-fn adopted_burn_tensors_outlive_their_burn_handle() {
-    let b = bridge();
+fn adopted_burn_tensors_outlive_their_burn_handle(b: Bridge) {
     let device = b.device().clone();
     let t: BurnTensor<1> = BurnTensor::from_floats([1.0, 2.0, 3.0, 4.0], &device);
     let tb: Tensor = b.from_burn(t).unwrap();
@@ -191,4 +219,5 @@ fn adopted_burn_tensors_outlive_their_burn_handle() {
         tb.to_array::<f32>().unwrap().as_slice().unwrap(),
         &[1.0, 2.0, 3.0, 4.0]
     );
+}
 }
