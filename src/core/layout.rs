@@ -225,6 +225,7 @@ fn squeeze<S: ndarray::Data>(view: &mut ndarray::ArrayBase<S, ndarray::IxDyn>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Element;
     use ndarray::{Array, ArrayD, IxDyn, s};
 
     fn gather_all<T: Element + bytemuck::Pod>(v: ArrayViewD<'_, T>, piece: usize) -> Vec<T> {
