@@ -98,3 +98,18 @@ def test_missing_file_and_bad_save(any_gpu, tmp_path):
         any_gpu.save(tmp_path / "x.npy", {"a": t, "b": t})
     with pytest.raises(TypeError):
         any_gpu.save(tmp_path / "x.npz", {"a": np.zeros(3)})
+
+
+def test_committed_saved_files_read_in_numpy_and_safetensors():
+    """tests/fixtures/saved/ holds what the native save writes, and what the browser's
+    gpu.save() Blobs are checked against byte for byte: NumPy and safetensors read them."""
+    saved = FIXTURES / "saved"
+    ref = load_file(FIXTURES / "npy" / "model.safetensors")
+    for name in ["model.npz", "model_z.npz"]:
+        with np.load(saved / name) as z:
+            assert set(z.files) == set(ref)
+            for k, v in ref.items():
+                assert z[k].tobytes() == v.tobytes() and z[k].shape == v.shape, (name, k)
+    back = load_file(saved / "model.safetensors")
+    for k, v in ref.items():
+        same(back[k], v)
