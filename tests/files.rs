@@ -196,26 +196,11 @@ fn expect_file_error(gpu: &Gpu, path: &Path, needle: &str) {
 fn bad_files_get_clear_errors() {
     let bad = fixtures().join("bad");
     let gpu = Gpu::new().unwrap();
-    for (file, needle) in [
-        ("truncated.npy", "truncated"),
-        ("header_lies.npy", "does not match"),
-        ("huge_header.npy", "limit"),
-        ("object.npy", "object"),
-        ("structured.npy", "structured"),
-        ("complex.npy", "unknown"),
-        ("overflow.npy", "overflow"),
-        ("bf16_void.npy", "bfloat16"),
-        ("bad_bool.npy", "bool"),
-        ("not_npy.npy", "not an .npy"),
-        ("offsets_out_of_range.safetensors", "incomplete"),
-        ("offsets_overlap.safetensors", "offset"),
-        ("unsupported_dtype.safetensors", "f8_e4m3"),
-        ("header_garbage.safetensors", "header"),
-        ("not_npy_entry.npz", "not an .npy"),
-        ("truncated.npz", "zip"),
+    let extra = [
         ("missing.npy", "no such file"),
         ("model.bin", "unknown file type"),
-    ] {
+    ];
+    for &(file, needle) in common::BAD_FIXTURES.iter().chain(&extra) {
         expect_file_error(&gpu, &bad.join(file), needle);
     }
     // The bf16 file loads when asked, as the bytes ml_dtypes wrote.

@@ -186,24 +186,7 @@ fn expect_error(r: tensorbridge::Result<Vec<(String, Tensor)>>, what: &str, need
 fn bad_streams_get_the_in_memory_errors() {
     let bad = fixtures().join("bad");
     let gpu = Gpu::new().unwrap();
-    for (file, needle) in [
-        ("truncated.npy", "truncated"),
-        ("header_lies.npy", "does not match"),
-        ("huge_header.npy", "limit"),
-        ("object.npy", "object"),
-        ("structured.npy", "structured"),
-        ("complex.npy", "unknown"),
-        ("overflow.npy", "overflow"),
-        ("bf16_void.npy", "bfloat16"),
-        ("bad_bool.npy", "bool"),
-        ("not_npy.npy", "not an .npy"),
-        ("offsets_out_of_range.safetensors", "incomplete"),
-        ("offsets_overlap.safetensors", "offset"),
-        ("unsupported_dtype.safetensors", "f8_e4m3"),
-        ("header_garbage.safetensors", "header"),
-        ("not_npy_entry.npz", "not an .npy"),
-        ("truncated.npz", "zip"),
-    ] {
+    for &(file, needle) in common::BAD_FIXTURES {
         let bytes = std::fs::read(bad.join(file)).unwrap();
         let mut s = gpu.load_stream(file, &LoadOptions::default());
         let r = bytes

@@ -769,6 +769,15 @@ fn js_response(bytes: &Uint8Array) -> JsValue {
 async fn js_save_writes_the_native_bytes() {
     let g = JsGpu::create().await.unwrap();
     let gpu: JsValue = g.into();
+    // gpu.save(format, tensors, options), as the Blob's bytes or the rejection.
+    let save = |format: &str, tensors: &JsValue, options: JsValue| {
+        let (gpu, format, tensors) = (gpu.clone(), JsValue::from(format), tensors.clone());
+        async move {
+            let blob = call(&gpu, "save", &[format, tensors, options]).await?;
+            let bytes = call(&blob, "arrayBuffer", &[]).await?;
+            Ok::<_, JsValue>(Uint8Array::new(&bytes).to_vec())
+        }
+    };
     let model = Uint8Array::from(fixture!("npy/model.safetensors"));
     let loaded = call(&gpu, "load", &[model.into(), "model.safetensors".into()])
         .await
@@ -781,10 +790,7 @@ async fn js_save_writes_the_native_bytes() {
     for (format, compress, want) in cases {
         let opts = js_sys::Object::new();
         Reflect::set(&opts, &"compress".into(), &compress.into()).unwrap();
-        let blob = call(&gpu, "save", &[format.into(), loaded.clone(), opts.into()])
-            .await
-            .unwrap();
-        let bytes = Uint8Array::new(&call(&blob, "arrayBuffer", &[]).await.unwrap()).to_vec();
+        let bytes = save(format, &loaded, opts.into()).await.unwrap();
         assert!(bytes == want, "{format} compress={compress}: bytes differ");
     }
     let one = js_sys::Object::new();
@@ -793,14 +799,7 @@ async fn js_save_writes_the_native_bytes() {
         .await
         .unwrap();
     Reflect::set(&one, &"x".into(), &Reflect::get(&t, &"".into()).unwrap()).unwrap();
-    let blob = call(
-        &gpu,
-        "save",
-        &["npy".into(), one.into(), JsValue::UNDEFINED],
-    )
-    .await
-    .unwrap();
-    let bytes = Uint8Array::new(&call(&blob, "arrayBuffer", &[]).await.unwrap()).to_vec();
+    let bytes = save("npy", &one.into(), JsValue::UNDEFINED).await.unwrap();
     assert!(
         bytes == fixture!("npy/float16.npy"),
         "npy bytes differ from NumPy's"
@@ -808,26 +807,16 @@ async fn js_save_writes_the_native_bytes() {
     // The tensors saved stay usable; bad input rejects with what was wrong.
     let w = Reflect::get(&loaded, &"weight".into()).unwrap();
     call(&w, "data", &[]).await.unwrap();
-    let e = call(
-        &gpu,
-        "save",
-        &["npy".into(), loaded.clone(), JsValue::UNDEFINED],
-    )
-    .await
-    .unwrap_err();
-    let msg = Reflect::get(&e, &"message".into())
-        .unwrap()
-        .as_string()
-        .unwrap();
-    assert!(msg.contains("exactly one"), "{msg}");
+    let e = save("npy", &loaded, JsValue::UNDEFINED).await.unwrap_err();
+    let msg = Reflect::get(&e, &"message".into()).unwrap().as_string();
+    assert!(
+        msg.as_deref().unwrap_or("").contains("exactly one"),
+        "{msg:?}"
+    );
     let bad = js_sys::Object::new();
     Reflect::set(&bad, &"x".into(), &JsValue::from(3)).unwrap();
-    let e = call(
-        &gpu,
-        "save",
-        &["npz".into(), bad.into(), JsValue::UNDEFINED],
-    )
-    .await
-    .unwrap_err();
+    let e = save("npz", &bad.into(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert!(e.is_instance_of::<js_sys::TypeError>(), "{e:?}");
 }

@@ -368,14 +368,8 @@ impl Gpu {
         tensors: &[(&str, &Tensor)],
         opts: &SaveOptions,
     ) -> Result<Vec<u8>> {
-        for (_, t) in tensors {
-            self.owns(t)?;
-        }
-        let f = format_named(format)?;
         let mut data = |i: usize, out: &mut dyn Write| tensors[i].1.write_data(out);
-        let out = std::io::Cursor::new(Vec::new());
-        let path = Path::new(format);
-        Ok(write_image(path, f, tensors, opts, out, &mut data)?.into_inner())
+        self.image_bytes(format, tensors, opts, &mut data)
     }
 
     /// [`Gpu::save_bytes`] without blocking (also in the browser): reads every tensor back,
@@ -389,15 +383,29 @@ impl Gpu {
         for (_, t) in tensors {
             self.owns(t)?;
         }
-        let f = format_named(format)?;
+        format_named(format)?;
         let mut bytes = Vec::with_capacity(tensors.len());
         for (_, t) in tensors {
             bytes.push(t.read_bytes().await?);
         }
         let mut data = |i: usize, out: &mut dyn Write| out.write_all(&bytes[i]);
+        self.image_bytes(format, tensors, opts, &mut data)
+    }
+
+    /// A file image of `format` in memory, each tensor's data written by `data`.
+    fn image_bytes(
+        &self,
+        format: &str,
+        tensors: &[(&str, &Tensor)],
+        opts: &SaveOptions,
+        data: &mut WriteData<'_>,
+    ) -> Result<Vec<u8>> {
+        for (_, t) in tensors {
+            self.owns(t)?;
+        }
+        let f = format_named(format)?;
         let out = std::io::Cursor::new(Vec::new());
-        let path = Path::new(format);
-        Ok(write_image(path, f, tensors, opts, out, &mut data)?.into_inner())
+        Ok(write_image(Path::new(format), f, tensors, opts, out, data)?.into_inner())
     }
 }
 

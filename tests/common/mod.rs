@@ -260,3 +260,23 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Every bad fixture in `tests/fixtures/bad` and a word its error must contain.
+pub const BAD_FIXTURES: &[(&str, &str)] = &[
+    ("truncated.npy", "truncated"),
+    ("header_lies.npy", "does not match"),
+    ("huge_header.npy", "limit"),
+    ("object.npy", "object"),
+    ("structured.npy", "structured"),
+    ("complex.npy", "unknown"),
+    ("overflow.npy", "overflow"),
+    ("bf16_void.npy", "bfloat16"),
+    ("bad_bool.npy", "bool"),
+    ("not_npy.npy", "not an .npy"),
+    ("offsets_out_of_range.safetensors", "incomplete"),
+    ("offsets_overlap.safetensors", "offset"),
+    ("unsupported_dtype.safetensors", "f8_e4m3"),
+    ("header_garbage.safetensors", "header"),
+    ("not_npy_entry.npz", "not an .npy"),
+    ("truncated.npz", "zip"),
+];

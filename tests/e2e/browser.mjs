@@ -87,3 +87,26 @@ export async function runPage(browser, url, timeoutMs) {
   await page.waitForFunction("window.done === true", { timeout: timeoutMs, polling: 250 });
   return { page, problems };
 }
+
+/**
+ * Serves `root`, launches Chromium and runs `body({ browser, url, failures })`; then prints the
+ * failures and exits non-zero, or prints `ok: ${okMessage}`.
+ */
+export async function check(name, root, okMessage, body) {
+  const failures = [];
+  const { server, url } = await serve(root);
+  const browser = await launch();
+  try {
+    await body({ browser, url, failures });
+  } catch (e) {
+    failures.push(String(e?.stack ?? e));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  if (failures.length) {
+    console.error(`FAIL ${name}:\n  ${failures.join("\n  ")}`);
+    process.exit(1);
+  }
+  console.log(`ok: ${okMessage}`);
+}

@@ -1,13 +1,10 @@
 // End-to-end test of the demo page: serves web/ on 127.0.0.1, opens index.html in headless
 // Chromium, and checks that it shows adapter info and a full, checked results table with no
 // errors. Needs web/pkg (web/build.sh). Exits non-zero on any failure.
-import { launch, runPage, serve } from "./browser.mjs";
+import { check, runPage } from "./browser.mjs";
 
 const TIMEOUT_MS = 10 * 60 * 1000;
-const { server, url } = await serve();
-const browser = await launch();
-let failures = [];
-try {
+await check("web/index.html", undefined, "web/index.html shows adapter info and 6 checked results, no errors", async ({ browser, url, failures }) => {
   const { page, problems } = await runPage(browser, `${url}/index.html`, TIMEOUT_MS);
   const report = await page.evaluate(() => ({
     results: window.results,
@@ -34,14 +31,4 @@ try {
   console.log(`adapter: ${info.name} (${info.backend}, path ${info["transfer path"]}, native casts: ${info["native casts"]})`);
   console.log(["case", "elements", "upload ms", "cast ms", "readback ms", "end to end ms", "MB/s"].join(" | "));
   for (const row of report.rows) console.log(row.join(" | "));
-} catch (e) {
-  failures.push(String(e?.stack ?? e));
-} finally {
-  await browser.close();
-  server.close();
-}
-if (failures.length) {
-  console.error(`FAIL web/index.html:\n  ${failures.join("\n  ")}`);
-  process.exit(1);
-}
-console.log("ok: web/index.html shows adapter info and 6 checked results, no errors");
+});

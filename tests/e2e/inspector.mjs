@@ -5,7 +5,7 @@
 // screenshot to $TB_SCREENSHOT (default: target/inspector.png). Needs web/pkg (web/build.sh).
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { launch, runPage, serve } from "./browser.mjs";
+import { check, runPage } from "./browser.mjs";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const FIXTURES = join(ROOT, "tests/fixtures");
@@ -86,10 +86,7 @@ const inspected = (page) => page.evaluate(() => JSON.stringify(window.inspected,
   (k, v) => (typeof v === "number" && !Number.isFinite(v) ? `#${v}` : v)))
   .then((text) => JSON.parse(text, (k, v) => (typeof v === "string" && v[0] === "#" ? Number(v.slice(1)) : v)));
 
-const failures = [];
-const { server, url } = await serve(ROOT);
-const browser = await launch();
-try {
+await check("the file inspector", ROOT, "the file inspector shows every array's numbers, computed on the GPU, for a URL, a chosen file and a bad file", async ({ browser, url, failures }) => {
   const page0 = `${url}/web/index.html?bench=0&inspect=/tests/fixtures/npy/model.safetensors`;
   const { page, problems } = await runPage(browser, page0, TIMEOUT_MS);
   const wait = () => page.waitForFunction("window.inspectDone === true", { timeout: TIMEOUT_MS });
@@ -118,14 +115,4 @@ try {
   const shown = await page.$eval("#inspect-status", (p) => p.textContent);
   if (!/truncated/.test(shown)) failures.push(`bad file: the page says ${shown}`);
   failures.push(...problems);
-} catch (e) {
-  failures.push(String(e?.stack ?? e));
-} finally {
-  await browser.close();
-  server.close();
-}
-if (failures.length) {
-  console.error(`FAIL the file inspector:\n  ${failures.join("\n  ")}`);
-  process.exit(1);
-}
-console.log("ok: the file inspector shows every array's numbers, computed on the GPU, for a URL, a chosen file and a bad file");
+});

@@ -4,7 +4,7 @@
 // (web/build.sh).
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { launch, runPage, serve } from "./browser.mjs";
+import { check, runPage } from "./browser.mjs";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const manifest = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/npy/manifest.json"), "utf8"));
@@ -24,10 +24,7 @@ const BAD = [
   ["truncated.npz", "zip"],
 ];
 
-const failures = [];
-const { server, url } = await serve(ROOT);
-const browser = await launch();
-try {
+await check("gpu.load over HTTP", ROOT, "every fixture loads bit-exact by URL from 127.0.0.1, and every bad one gives its error", async ({ browser, url, failures }) => {
   const { page, problems } = await runPage(browser, `${url}/web/index.html?bench=0`, 5 * 60 * 1000);
   const report = await page.evaluate(async (manifest, bad) => {
     const { Gpu } = await import("/web/pkg/tensorbridge.js");
@@ -75,14 +72,4 @@ try {
   const cancelled = (p) => BAD.some(([f]) => p === `request failed: ${url}/tests/fixtures/bad/${f}`);
   failures.push(...problems.filter((p) => !p.includes("missing.npy") && !p.includes("404 (Not Found)") && !cancelled(p)));
   console.log(`loaded ${report.files} fixture files by URL, ${BAD.length} bad ones rejected`);
-} catch (e) {
-  failures.push(String(e?.stack ?? e));
-} finally {
-  await browser.close();
-  server.close();
-}
-if (failures.length) {
-  console.error(`FAIL gpu.load over HTTP:\n  ${failures.join("\n  ")}`);
-  process.exit(1);
-}
-console.log("ok: every fixture loads bit-exact by URL from 127.0.0.1, and every bad one gives its error");
+});

@@ -1,17 +1,12 @@
 // Dev-only comparison page: 16M int32 -> float32 -> host, tensorbridge vs TF.js, interleaved.
 import init, { Gpu } from "../pkg/tensorbridge.js";
+import { addTimesRow, fail, median } from "./common.js";
 
 const N = 16 << 20;
 const RUNS = 7;
 
 window.done = false;
 window.errors = [];
-const fail = (m) => {
-  window.errors.push(String(m));
-  const box = document.getElementById("errors");
-  box.hidden = false;
-  box.querySelector("pre").textContent = window.errors.join("\n");
-};
 
 async function ours(gpu, input) {
   const t0 = performance.now();
@@ -45,7 +40,6 @@ function same(a, b) {
   return null;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   await init();
@@ -65,17 +59,10 @@ async function main() {
     times.tensorbridge.push((await ours(gpu, input)).ms);
     times["TF.js"].push((await tfjs(input)).ms);
   }
-  const body = document.querySelector("#results tbody");
   window.results = {};
   for (const [name, ms] of Object.entries(times)) {
     window.results[name] = { median: median(ms), min: Math.min(...ms), runs: ms };
-    const tr = document.createElement("tr");
-    for (const v of [name, median(ms).toFixed(1), Math.min(...ms).toFixed(1), ms.map((x) => x.toFixed(0)).join(" ")]) {
-      const td = document.createElement("td");
-      td.textContent = v;
-      tr.append(td);
-    }
-    body.append(tr);
+    addTimesRow(name, ms);
   }
   const ratio = median(times["TF.js"]) / median(times.tensorbridge);
   window.results.ratio = ratio;

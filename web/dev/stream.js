@@ -1,19 +1,13 @@
 // Times gpu.load(url) of a .safetensors file against fetch(url).arrayBuffer() of the same file,
 // interleaved in one page. Results in window.results; window.done when finished.
 import init, { Gpu } from "../pkg/tensorbridge.js";
+import { addTimesRow, fail, median } from "./common.js";
 
 const RUNS = 5;
 const url = new URLSearchParams(location.search).get("file") ?? "/target/stream-bench/w.safetensors";
 window.done = false;
 window.results = null;
 window.errors = [];
-const fail = (m) => {
-  window.errors.push(String(m));
-  const box = document.getElementById("errors");
-  box.hidden = false;
-  box.querySelector("pre").textContent = window.errors.join("\n");
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // A fresh query string each time, so no run is served from the HTTP cache.
 let n = 0;
 const fresh = () => `${url}?run=${n++}`;
@@ -54,16 +48,7 @@ async function main() {
     times["gpu.load(url)"].push(r.ms);
     for (const t of Object.values(r.arrays)) t.dispose();
   }
-  const body = document.querySelector("#results tbody");
-  for (const [route, ms] of Object.entries(times)) {
-    const tr = document.createElement("tr");
-    for (const v of [route, median(ms).toFixed(1), Math.min(...ms).toFixed(1), ms.map((x) => x.toFixed(0)).join(" ")]) {
-      const td = document.createElement("td");
-      td.textContent = v;
-      tr.append(td);
-    }
-    body.append(tr);
-  }
+  for (const [route, ms] of Object.entries(times)) addTimesRow(route, ms);
   const ratio = median(times["gpu.load(url)"]) / median(times["fetch().arrayBuffer()"]);
   document.getElementById("ratio").textContent =
     `gpu.load takes ${ratio.toFixed(2)}× the time of fetch().arrayBuffer() (goal: at most 1.5×)`;

@@ -3,7 +3,7 @@
 // Writes target/stream-bench/w.safetensors (128 MiB: 8 bfloat16 arrays of 8M elements) first.
 import { mkdirSync, openSync, writeSync, closeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { launch, runPage, serve } from "../../tests/e2e/browser.mjs";
+import { runDevPage } from "./run.mjs";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const dir = join(ROOT, "target/stream-bench");
@@ -28,14 +28,4 @@ for (let i = 0; i < ARRAYS; i++) {
 }
 closeSync(fd);
 
-const { server, url } = await serve(ROOT);
-const browser = await launch();
-try {
-  const { page, problems } = await runPage(browser, `${url}/web/dev/stream.html`, 10 * 60 * 1000);
-  const { results, errors } = await page.evaluate(() => ({ results: window.results, errors: window.errors }));
-  for (const p of [...problems, ...errors]) console.error(p);
-  console.log(JSON.stringify(results, null, 1));
-} finally {
-  await browser.close();
-  server.close();
-}
+await runDevPage("web/dev/stream.html");
