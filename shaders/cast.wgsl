@@ -54,3 +54,39 @@ fn convert(raw: vec2<u32>) -> vec2<u32> {
     }
     return raw;
 }
+
+// NumPy's NaN between two float formats, where it differs from the rule the conversions above
+// follow (sign and top payload bits kept, quiet bit set, as x86 and the `half` crate do). NumPy
+// widens float16 without quieting a signalling NaN, and narrows to float16 keeping the payload's
+// top bits unquieted (one bit set if they are all zero); ml_dtypes gives the canonical quiet NaN
+// for anything it converts to bfloat16 and for bfloat16 to float16, and widens bfloat16 to
+// float32 unquieted. float32 <-> float64 and bfloat16 -> float64 keep the rule above. `r` is the
+// converted value of `raw`; returns it, or the NaN NumPy gives.
+fn numpy_nan(raw: vec2<u32>, r: vec2<u32>) -> vec2<u32> {
+    if (SRC_KIND != KIND_FLOAT || DST_KIND != KIND_FLOAT) {
+        return r;
+    }
+    let to_bf16 = DST_EXP == 8u && DST_FRAC == 7u;
+    let from_bf16 = SRC_EXP == 8u && SRC_FRAC == 7u;
+    let to_f16 = DST_EXP == 5u;
+    let from_f16 = SRC_EXP == 5u;
+    let canonical = (to_bf16 && !from_bf16) || (from_bf16 && to_f16);
+    let unquieted = from_f16 || (from_bf16 && DST_BITS == 32u) || to_f16;
+    if (!canonical && !unquieted) {
+        return r;
+    }
+    let frac = raw & mask64(SRC_FRAC);
+    let exp = shr64(raw, SRC_FRAC) & mask64(SRC_EXP);
+    let nan = is_zero64(exp ^ mask64(SRC_EXP)) && !is_zero64(frac);
+    let sign = select(vec2<u32>(0u), bit64(DST_BITS - 1u), test64(raw, SRC_BITS - 1u));
+    let inf = shl64(mask64(DST_EXP), DST_FRAC);
+    var payload = shr64(frac, SRC_FRAC - min(SRC_FRAC, DST_FRAC));
+    payload = shl64(payload, DST_FRAC - min(SRC_FRAC, DST_FRAC));
+    if (is_zero64(payload)) {
+        payload = vec2<u32>(1u, 0u);
+    }
+    if (canonical) {
+        payload = bit64(max(DST_FRAC, 1u) - 1u);
+    }
+    return select(r, sign | inf | payload, vec2<bool>(nan));
+}

@@ -47,18 +47,19 @@ fn convert_word(first: u32) {
     let s = params.src_base + first;
     let o = params.dst_base + first;
     if (DST_BITS == 64u) {
-        let r = convert(load(s));
+        let r = numpy_nan(load(s), convert(load(s)));
         dst[2u * o] = r.x;
         dst[2u * o + 1u] = r.y;
     } else if (DST_BITS == 32u) {
-        dst[o] = convert(load(s)).x;
+        dst[o] = numpy_nan(load(s), convert(load(s))).x;
     } else {
         // Packed narrow target: gather PER elements into one word; lanes past n write 0 padding.
         let count = min(PER, params.n - first);
         var word = 0u;
         for (var k = 0u; k < PER; k++) {
             if (k < count) {
-                word |= (convert(load(s + k)).x & mask64(DST_BITS).x) << (k * DST_BITS);
+                let raw = load(s + k);
+                word |= (numpy_nan(raw, convert(raw)).x & mask64(DST_BITS).x) << (k * DST_BITS);
             }
         }
         dst[o / PER] = word;

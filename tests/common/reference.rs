@@ -212,7 +212,21 @@ pub fn cast_bits(from: DType, to: DType, bits: u64) -> u64 {
                     } else {
                         payload >> (frac_bits - f)
                     };
-                    ((neg as u64) << (e + f)) | inf | p | (1 << (f - 1))
+                    // NumPy (float16) and ml_dtypes (bfloat16), as observed with NumPy 2.4 and
+                    // ml_dtypes 0.7: canonical quiet NaN into bfloat16 and from bfloat16 to
+                    // float16; float16 widened, bfloat16 widened to float32 and anything
+                    // narrowed to float16 keep the payload unquieted (never all zero); the
+                    // rest (f32 <-> f64, bf16 -> f64) keep it and set the quiet bit, as x86.
+                    use DType::{BF16, F16, F32};
+                    let sign = (neg as u64) << (e + f);
+                    let quiet = 1 << (f - 1);
+                    let nan = match (from, to) {
+                        (a, BF16) if a != BF16 => quiet,
+                        (BF16, F16) => quiet,
+                        (F16, _) | (BF16, F32) | (_, F16) => p.max(1),
+                        _ => p | quiet,
+                    };
+                    sign | inf | nan
                 }
                 Exact::Finite { neg, mant, exp2 } => round_to(neg, mant, exp2, e, f),
             }

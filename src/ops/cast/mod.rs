@@ -152,10 +152,13 @@ impl Tensor {
     /// | anything → bool | `x != 0` (NaN → true, -0.0 → false) |
     /// | bool → anything | 0 or 1 |
     ///
-    /// Subnormals are kept (never flushed), -0.0 keeps its sign. A NaN stays NaN: its sign is
-    /// kept, the quiet bit is set, and its payload is truncated (narrowing) or zero-extended
-    /// (widening), as x86 hardware and the `half` crate do. bf16 is bfloat16 (8 exponent, 7
-    /// fraction bits).
+    /// Subnormals are kept (never flushed), -0.0 keeps its sign. A NaN stays NaN with its sign,
+    /// and its payload bits as NumPy (and ml_dtypes, for bfloat16) give them: f32 ↔ f64 and
+    /// bf16 → f64 truncate or zero-extend the payload and set the quiet bit (as x86 does); f16
+    /// widened, bf16 widened to f32 and anything narrowed to f16 keep the payload without
+    /// quieting it (an all-zero truncated payload becomes 1); anything converted to bf16, and
+    /// bf16 to f16, gives the canonical quiet NaN. bf16 is bfloat16 (8 exponent, 7 fraction
+    /// bits).
     ///
     /// Casting to the tensor's own dtype returns a clone sharing the buffers; between integers of
     /// the same width (u32 ↔ i32, ...) the bits do not change, so the cast is a buffer copy.

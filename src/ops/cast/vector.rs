@@ -222,7 +222,14 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor
                     field(&format!("(a{j} >> {shift}u)"), sb, 0)
                 ),
             };
-            let call = chain.iter().fold(raw, |arg, f| format!("{f}({arg})"));
+            let call = chain
+                .iter()
+                .fold(raw.clone(), |arg, f| format!("{f}({arg})"));
+            // NumPy's NaNs between float formats (a no-op for every other pair).
+            let call = match (from.kind(), to.kind()) {
+                (Kind::Float, Kind::Float) => format!("numpy_nan({raw}, {call})"),
+                _ => call,
+            };
             let _ = writeln!(s, "    let r{k} = {call};");
             let (j, shift) = ((k * db / 32) as usize, k * db % 32);
             match db {
