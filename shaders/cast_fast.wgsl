@@ -69,7 +69,7 @@ fn f32_to_int(raw: vec2<u32>) -> vec2<u32> {
 }
 
 // f32 -> f16, ties to even; subnormals kept, overflow to infinity, NaN keeps its sign and the
-// top of its payload and gets the quiet bit.
+// top of its payload, unquieted and never all zero (NumPy's rule).
 fn f32_to_f16(raw: vec2<u32>) -> vec2<u32> {
     let x = raw.x;
     let a = x & 0x7fffffffu;
@@ -80,15 +80,16 @@ fn f32_to_f16(raw: vec2<u32>) -> vec2<u32> {
     let v = select((a & 0x7fffffu) | 0x800000u, a - 0x38000000u, normal);
     var h = round_shr(v, select(min(126u - e, 31u), 13u, normal));
     h = select(h, 0x7c00u, a >= 0x47800000u);
-    h = select(h, 0x7e00u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
+    h = select(h, 0x7c00u | max((a >> 13u) & 0x3ffu, 1u), a > 0x7f800000u);
     return vec2<u32>(((x >> 16u) & 0x8000u) | h, 0u);
 }
 
-// f32 -> bf16, ties to even (same exponent range, so subnormals round like normals).
+// f32 -> bf16, ties to even (same exponent range, so subnormals round like normals). NaN gives
+// the canonical quiet NaN with its sign, as ml_dtypes does.
 fn f32_to_bf16(raw: vec2<u32>) -> vec2<u32> {
     let x = raw.x;
     let nan = (x & 0x7fffffffu) > 0x7f800000u;
-    return vec2<u32>(select(round_shr(x, 16u), (x >> 16u) | 0x40u, nan), 0u);
+    return vec2<u32>(select(round_shr(x, 16u), ((x >> 16u) & 0x8000u) | 0x7fc0u, nan), 0u);
 }
 
 // f64 -> f32, rounding once from the exact value, ties to even.
@@ -114,7 +115,8 @@ fn f64_to_f32(raw: vec2<u32>) -> vec2<u32> {
 
 // The exact widenings to f32 and from f32 to f64. Chained with the functions above they give
 // exact results too, as every value of the source is an f32 (for integers: of at most 16 bits).
-// A NaN keeps its sign and payload and gets the quiet bit.
+// A NaN keeps its sign and payload; f32 -> f64 sets the quiet bit (as x86), the 16-bit
+// widenings do not (as NumPy and ml_dtypes).
 
 fn f16_to_f32(raw: vec2<u32>) -> vec2<u32> {
     let h = raw.x;
@@ -126,13 +128,12 @@ fn f16_to_f32(raw: vec2<u32>) -> vec2<u32> {
     let sub = ((p + 103u) << 23u) | ((f << ((23u - p) & 31u)) & 0x7fffffu);
     var x = select(normal, sub, e == 0u);
     x = select(x, 0u, f == 0u && e == 0u);
-    x = select(x, 0x7f800000u | (f << 13u) | select(0u, 0x400000u, f != 0u), e == 31u);
+    x = select(x, 0x7f800000u | (f << 13u), e == 31u);
     return vec2<u32>(((h & 0x8000u) << 16u) | x, 0u);
 }
 
 fn bf16_to_f32(raw: vec2<u32>) -> vec2<u32> {
-    let x = raw.x << 16u;
-    return vec2<u32>(select(x, x | 0x400000u, (x & 0x7fffffffu) > 0x7f800000u), 0u);
+    return vec2<u32>(raw.x << 16u, 0u);
 }
 
 fn f32_to_f64(raw: vec2<u32>) -> vec2<u32> {

@@ -54,6 +54,7 @@ fn hw_f32_to_f16(x: u32) -> u32 {
     let normal = min((a + 0xc8000fffu + ((a >> 13u) & 1u)) >> 13u, 0x7c00u);
     let sub = bitcast<u32>(bitcast<f32>(a) + 0.5) - 0x3f000000u;
     var h = select(sub, normal, a >= 0x38800000u);
-    h = select(h, 0x7e00u | ((a >> 13u) & 0x3ffu), a > 0x7f800000u);
+    // NaN: NumPy keeps the payload's top bits, unquieted, and never all zero.
+    h = select(h, 0x7c00u | max((a >> 13u) & 0x3ffu, 1u), a > 0x7f800000u);
     return ((x >> 16u) & 0x8000u) | h;
 }

@@ -34,6 +34,20 @@ fn conversion(from: DType, to: DType, native: Native) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether a chain needs `numpy_nan` (shaders/cast.wgsl) after it to give NumPy's NaNs: the
+/// general template and the f64 instructions follow the x86 rule, and so do chains whose last
+/// step is f32 -> f64 from a 16-bit float. The other fast functions give NumPy's NaNs
+/// themselves, so the common pairs pay nothing for it.
+fn needs_numpy_nan(from: DType, to: DType, chain: &[&str]) -> bool {
+    use DType::{BF16, F16, F64};
+    from.kind() == Kind::Float
+        && to.kind() == Kind::Float
+        && (chain
+            .iter()
+            .any(|f| *f == "convert" || F64_FUNCTIONS.contains(f))
+            || matches!((from, to), (F16, F64) | (BF16, F16)))
+}
+
 /// The functions of `shaders/cast_fast_f64.wgsl`, which need f64 in the shader.
 const F64_FUNCTIONS: [&str; 3] = ["f64_to_f32_hw", "f64_to_int_hw", "int_to_f64_hw"];
 
@@ -225,10 +239,9 @@ pub(crate) fn source(from: DType, to: DType, shape: Shape, native: Native, floor
             let call = chain
                 .iter()
                 .fold(raw.clone(), |arg, f| format!("{f}({arg})"));
-            // NumPy's NaNs between float formats (a no-op for every other pair).
-            let call = match (from.kind(), to.kind()) {
-                (Kind::Float, Kind::Float) => format!("numpy_nan({raw}, {call})"),
-                _ => call,
+            let call = match needs_numpy_nan(from, to, &chain) {
+                true => format!("numpy_nan({raw}, {call})"),
+                false => call,
             };
             let _ = writeln!(s, "    let r{k} = {call};");
             let (j, shift) = ((k * db / 32) as usize, k * db % 32);
