@@ -175,6 +175,21 @@ fn par_copy<T: Copy + Send + Sync>(dst: &mut [T], src: &[T]) {
     dst.copy_from_slice(src);
 }
 
+/// Appends `src` to `v` with [`par_copy`]: a new array's pages are first touched by the copy
+/// itself, on every core, instead of by a single-threaded `extend_from_slice`.
+pub(crate) fn extend_par<T: Copy + Send + Sync>(v: &mut Vec<T>, src: &[T]) {
+    let start = v.len();
+    v.reserve(src.len());
+    let spare = &mut v.spare_capacity_mut()[..src.len()];
+    // SAFETY: MaybeUninit<T> has T's layout, and an initialised T is a valid MaybeUninit<T>.
+    let src_uninit = unsafe {
+        std::slice::from_raw_parts(src.as_ptr().cast::<std::mem::MaybeUninit<T>>(), src.len())
+    };
+    par_copy(spare, src_uninit);
+    // SAFETY: the `src.len()` elements after `start` were just written.
+    unsafe { v.set_len(start + src.len()) };
+}
+
 /// Views row-major little-endian bytes as elements, rejecting invalid bool bytes.
 pub(crate) fn cast_checked<T: bytemuck::CheckedBitPattern>(
     bytes: &[u8],

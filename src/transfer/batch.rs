@@ -109,7 +109,8 @@ impl Gpu {
         let size = std::mem::size_of::<T>();
         self.visit_many(tensors, |i, view, _, len| {
             let v = &mut out[i];
-            v.extend_from_slice(cast_checked::<T>(&view[..len * size], v.len())?);
+            let src = cast_checked::<T>(&view[..len * size], v.len())?;
+            crate::core::layout::extend_par(v, src);
             Ok(())
         })
         .await?;

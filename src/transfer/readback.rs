@@ -163,7 +163,7 @@ impl Tensor {
     pub async fn read_bytes(&self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(self.size_in_bytes() as usize);
         self.visit_bytes(|b| {
-            out.extend_from_slice(b);
+            crate::core::layout::extend_par(&mut out, b);
             Ok(())
         })
         .await?;
