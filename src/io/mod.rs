@@ -27,7 +27,7 @@ pub use npy::{
 pub use npz::parse_npz_headers;
 pub use stream::LoadStream;
 
-/// Options for [`Gpu::load_with`].
+/// Options for `Gpu::load_with` (native) and [`Gpu::load_stream`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Read `.npy` data of descr `'<V2'` (raw 2-byte void, as NumPy with `ml_dtypes` saves
@@ -35,7 +35,7 @@ pub struct LoadOptions {
     pub void2_as_bf16: bool,
 }
 
-/// Options for [`Gpu::save_with`].
+/// Options for `Gpu::save_with` (native) and [`Gpu::save_bytes_async`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SaveOptions {
     /// Deflate-compress `.npz` entries (`np.savez_compressed`); stored otherwise (`np.savez`).
@@ -207,7 +207,7 @@ impl Gpu {
     }
 
     /// Loads every array of an `.npy`, `.npz` or `.safetensors` image held in memory, as
-    /// [`Gpu::load_with`] loads a file: the same parsers, checks and errors, one copy of the
+    /// `Gpu::load_with` loads a file: the same parsers, checks and errors, one copy of the
     /// data into GPU-visible memory. `name` gives the format by its extension (when it has
     /// none of the three, the bytes' magic decides) and names the image in errors. Works in the
     /// browser too.
@@ -372,8 +372,8 @@ impl Gpu {
         self.image_bytes(format, tensors, opts, &mut data)
     }
 
-    /// [`Gpu::save_bytes`] without blocking (also in the browser): reads every tensor back,
-    /// then writes the same bytes [`Gpu::save_with`] writes to a file.
+    /// `Gpu::save_bytes` (native) without blocking (also in the browser): reads every tensor back,
+    /// then writes the same bytes `Gpu::save_with` writes to a file.
     pub async fn save_bytes_async(
         &self,
         format: &str,

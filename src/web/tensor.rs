@@ -117,7 +117,7 @@ impl JsTensor {
         }))
     }
 
-    /// A second handle on the same tensor, for [`JsTensor::from_js`].
+    /// A second handle on the same tensor, for functions that take a `Tensor` from JS.
     #[wasm_bindgen(js_name = __share, skip_typescript)]
     pub fn share(&self) -> Result<JsTensor, JsValue> {
         Ok(JsTensor::new(self.tensor()?.clone()))
