@@ -67,6 +67,8 @@ step node tests/e2e/demo.mjs
 step node tests/e2e/load.mjs
 # The demo page's file inspector, fed a fixture by URL (streamed), by the file input, and a bad file.
 step node tests/e2e/inspector.mjs
+# TF.js 4.22 on tensorbridge's device: toTfjs for every dtype, fromTfjs, a matMul, lifetimes.
+step node tests/e2e/tfjs.mjs
 # The npm package: packed, installed into a Vite app, built, and run, and from a plain page.
 step node tests/e2e/package.mjs
 

@@ -16,6 +16,7 @@
 //! GPU-visible memory) straight into the returned typed array. Neither passes through wasm memory.
 
 mod gpu;
+mod interop;
 mod source;
 mod stats;
 mod tensor;

@@ -1,0 +1,234 @@
+//! Tensors into TF.js and back without leaving the GPU: `gpu.device` (so TF.js's WebGPU backend
+//! runs on tensorbridge's device), `t.toTfjs(tf)` and `gpu.fromTfjs(tfTensor)`.
+//!
+//! TF.js is never a dependency: the app passes its `tf` in.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::{JsGpu, JsTensor, js_error, type_error};
+use crate::{DType, Error, Tensor};
+
+/// `o[name](...args)`.
+fn call(o: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(o, &name.into())?.dyn_into()?;
+    f.apply(o, &args.iter().collect::<Array>())
+}
+
+/// The dtype TF.js holds a tensorbridge dtype as by default: float32 and int32 as they are,
+/// bool as TF.js's bool, other floats as float32, integers that always fit as int32.
+fn tfjs_dtype(d: DType) -> Result<&'static str, Error> {
+    Ok(match d {
+        DType::F32 | DType::F16 | DType::BF16 | DType::F64 => "float32",
+        DType::Bool => "bool",
+        DType::I32 | DType::U8 | DType::I8 | DType::U16 | DType::I16 => "int32",
+        _ => {
+            return Err(Error::InvalidOption {
+                name: "toTfjs",
+                value: d.name().into(),
+                reason: "its values may not fit TF.js's int32; pass { dtype: \"int32\" } (wraps) \
+                         or { dtype: \"float32\" } (rounds)"
+                    .into(),
+            });
+        }
+    })
+}
+
+#[wasm_bindgen(js_class = Gpu)]
+impl JsGpu {
+    /// The WebGPU `GPUDevice` this `Gpu` runs on. Run TF.js on it, and tensors pass between the
+    /// two without leaving the GPU:
+    ///
+    /// ```js
+    /// // TF.js's WebGPU kernels are registered for the backend named "webgpu".
+    /// tf.removeBackend("webgpu");
+    /// tf.registerBackend("webgpu", () => new tf.WebGPUBackend(gpu.device));
+    /// await tf.setBackend("webgpu");
+    /// ```
+    #[wasm_bindgen(getter, unchecked_return_type = "GPUDevice")]
+    pub fn device(&self) -> JsValue {
+        self.gpu()
+            .device()
+            .as_webgpu()
+            .map_or(JsValue::NULL, |d| d.clone().into())
+    }
+
+    /// A tensorbridge tensor holding a TF.js tensor's values, copied GPU to GPU
+    /// (`tfTensor.dataToGPU()`, then one `copyBufferToBuffer`): float32 and int32 as they are,
+    /// bool as bool. TF.js must run on this `Gpu`'s device (see `device`). A tensor whose
+    /// values TF.js still keeps on the CPU (made from a JS array, used by no kernel yet) is
+    /// uploaded from there instead. The TF.js tensor stays the caller's; the result is
+    /// independent of it.
+    #[wasm_bindgen(js_name = fromTfjs)]
+    pub fn from_tfjs(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "any")] tensor: JsValue,
+    ) -> Result<JsTensor, JsValue> {
+        let dtype = Reflect::get(&tensor, &"dtype".into())?.as_string();
+        let (tf_dtype, ours) = match dtype.as_deref() {
+            Some("float32") => ("float32", DType::F32),
+            Some("int32") => ("int32", DType::I32),
+            Some("bool") => ("bool", DType::I32),
+            other => {
+                return Err(type_error(&format!(
+                    "fromTfjs takes a float32, int32 or bool tf.Tensor, not {other:?}"
+                )));
+            }
+        };
+        let shape =
+            super::typed::shape(&Reflect::get(&tensor, &"shape".into())?)?.unwrap_or_default();
+        let data = match call(&tensor, "dataToGPU", &[]) {
+            Ok(d) => d,
+            // TF.js still holds the values on the CPU (a tensor no kernel has touched yet):
+            // upload them from there, once.
+            Err(e) if format!("{e:?}").contains("on CPU") => {
+                let values = call(&tensor, "dataSync", &[])?;
+                let shape = Reflect::get(&tensor, &"shape".into())?;
+                return self.tensor(values, shape, Some(tf_dtype.into()));
+            }
+            Err(e) => return Err(e),
+        };
+        let buffer = Reflect::get(&data, &"buffer".into())?;
+        let tensor_ref = Reflect::get(&data, &"tensorRef".into())?;
+        let result = (|| {
+            if buffer.is_undefined() || buffer.is_null() {
+                return Err(type_error(
+                    "the tf.Tensor is not on TF.js's WebGPU backend (dataToGPU gave no buffer)",
+                ));
+            }
+            let t = Tensor::alloc(self.gpu(), ours, &shape).map_err(js_error)?;
+            self.copy_in(&buffer, &t)?;
+            let t = match tf_dtype {
+                "bool" => t.cast(DType::Bool).map_err(js_error)?,
+                _ => t,
+            };
+            Ok(JsTensor::new(t))
+        })();
+        call(&tensor_ref, "dispose", &[])?;
+        result
+    }
+}
+
+impl JsGpu {
+    /// Copies a JS `GPUBuffer` (from offset 0) into `t`'s buffers, chunk by chunk.
+    fn copy_in(&self, src: &JsValue, t: &Tensor) -> Result<(), JsValue> {
+        let device = self.device();
+        let encoder = call(&device, "createCommandEncoder", &[])?;
+        let size = t.dtype().size_in_bytes() as u64;
+        for p in t.pieces(u64::MAX) {
+            let dst = t.inner.chunks[p.chunk]
+                .as_webgpu()
+                .ok_or_else(|| js_error(Error::gpu("the buffer is not a WebGPU buffer")))?;
+            let bytes = p.padded_bytes(&t.inner);
+            call(
+                &encoder,
+                "copyBufferToBuffer",
+                &[
+                    src.clone(),
+                    JsValue::from_f64((p.start as u64 * size) as f64),
+                    dst.clone().into(),
+                    JsValue::from_f64(p.offset(&t.inner) as f64),
+                    JsValue::from_f64(bytes as f64),
+                ],
+            )?;
+        }
+        let commands = call(&encoder, "finish", &[])?;
+        let queue = Reflect::get(&device, &"queue".into())?;
+        call(&queue, "submit", &[Array::of1(&commands).into()])?;
+        self.gpu().check().map_err(js_error)
+    }
+}
+
+#[wasm_bindgen(js_class = Tensor)]
+impl JsTensor {
+    /// A `tf.Tensor` with this tensor's values, made on the GPU
+    /// (`tf.tensor({ buffer, zeroCopy: true }, shape, dtype)` over a buffer of exactly its size:
+    /// TF.js's `data()` reads such a buffer whole). TF.js must run on the same device (see
+    /// `Gpu.device`). bool becomes TF.js's bool (made as int32, then cast by TF.js), float16,
+    /// bfloat16 and float64 float32,
+    /// and 8- and 16-bit integers int32, each cast on the GPU straight into that buffer;
+    /// float32 and int32 are copied into it on the device. `options.dtype` ("float32" or
+    /// "int32") asks for a cast instead; uint32, int64 and uint64 tensors need it.
+    ///
+    /// Lifetimes: the `tf.Tensor` owns its buffer; the two tensors are independent, so either
+    /// may be disposed first. Dispose the `tf.Tensor` as usual.
+    #[wasm_bindgen(js_name = toTfjs)]
+    pub fn to_tfjs(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "any")] tf: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ dtype?: \"float32\" | \"int32\" } | undefined")]
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let t = self.tensor()?;
+        let asked = match options.is_object() {
+            true => Reflect::get(&options, &"dtype".into())?.as_string(),
+            false => None,
+        };
+        let tf_dtype = match asked.as_deref() {
+            Some("float32") => "float32",
+            Some("int32") => "int32",
+            Some(other) => {
+                return Err(type_error(&format!(
+                    "toTfjs dtype {other:?}: \"float32\" or \"int32\""
+                )));
+            }
+            None => tfjs_dtype(t.dtype()).map_err(js_error)?,
+        };
+        let want = match tf_dtype {
+            "float32" => DType::F32,
+            _ => DType::I32,
+        };
+        // TF.js's data() reads a zero-copy buffer whole, so TF.js gets a buffer of exactly the
+        // tensor's size: the cast writes straight into it, float32 and int32 are copied there
+        // on the device.
+        let gpu = t.gpu();
+        let size = (t.len() as u64 * 4).max(4);
+        let exact = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tensorbridge toTfjs"),
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let held =
+            Tensor::from_wgpu_buffer(gpu, exact.clone(), 0, want, t.shape()).map_err(js_error)?;
+        match t.dtype() == want {
+            true => t.copy_to_buffer(&exact, 0),
+            false => t.cast_into(&held),
+        }
+        .map_err(js_error)?;
+        let buffer = exact
+            .as_webgpu()
+            .ok_or_else(|| js_error(Error::gpu("the buffer is not a WebGPU buffer")))?
+            .clone();
+        let source = Object::new();
+        Reflect::set(&source, &"buffer".into(), &buffer)?;
+        Reflect::set(&source, &"zeroCopy".into(), &JsValue::TRUE)?;
+        let shape: Array = t.shape().iter().map(|&d| JsValue::from(d as f64)).collect();
+        // TF.js takes GPU data as float32 or int32 only: a bool goes in as int32 and TF.js
+        // casts it (a TF.js kernel on the device).
+        let gpu_dtype = if tf_dtype == "bool" {
+            "int32"
+        } else {
+            tf_dtype
+        };
+        let mut out = call(
+            &tf,
+            "tensor",
+            &[source.into(), shape.into(), gpu_dtype.into()],
+        )?;
+        if tf_dtype == "bool" {
+            let as_bool = call(&tf, "cast", &[out.clone(), "bool".into()])?;
+            call(&out, "dispose", &[])?;
+            out = as_bool;
+        }
+        // The tf.Tensor keeps the buffer's handle alive with it.
+        let keep: JsValue = JsTensor::new(held).into();
+        let descriptor = Object::new();
+        Reflect::set(&descriptor, &"value".into(), &keep)?;
+        let target: Object = out.clone().dyn_into()?;
+        Object::define_property(&target, &"__tensorbridge".into(), &descriptor);
+        Ok(out)
+    }
+}
