@@ -62,8 +62,8 @@ impl Native {
 }
 
 /// The probe kernel's functions in output order, each with its CPU reference (the semantics of
-/// [`crate::Tensor::cast`]: Rust `as`, and `half`, which rounds ties to even and keeps NaN
-/// sign and payload top bits with the quiet bit set).
+/// [`crate::Tensor::cast`]: Rust `as`, and `half`, which rounds ties to even, with NumPy's NaN
+/// for f32 -> f16: sign and payload top bits, unquieted, never an all-zero payload).
 const REFERENCE: [fn(u32) -> u32; 7] = [
     |x| (x as i32 as f32).to_bits(),
     |x| (x as f32).to_bits(),
@@ -71,7 +71,10 @@ const REFERENCE: [fn(u32) -> u32; 7] = [
     |x| f32::from_bits(x) as u32,
     |x| f32::from_bits(x) as i8 as i32 as u32,
     |x| f32::from_bits(x) as u16 as u32,
-    |x| half::f16::from_f32(f32::from_bits(x)).to_bits() as u32,
+    |x| match f32::from_bits(x).is_nan() {
+        true => ((x >> 16) & 0x8000) | 0x7c00 | ((x >> 13) & 0x3ff).max(1),
+        false => half::f16::from_f32(f32::from_bits(x)).to_bits() as u32,
+    },
 ];
 
 /// The f64 probe's functions in output order, each with its CPU reference (Rust `as`, and
