@@ -47,11 +47,13 @@ fn convert_word(first: u32) {
     let s = params.src_base + first;
     let o = params.dst_base + first;
     if (DST_BITS == 64u) {
-        let r = numpy_nan(load(s), convert(load(s)));
+        let raw = load(s);
+        let r = numpy_nan(raw, convert(raw));
         dst[2u * o] = r.x;
         dst[2u * o + 1u] = r.y;
     } else if (DST_BITS == 32u) {
-        dst[o] = numpy_nan(load(s), convert(load(s))).x;
+        let raw = load(s);
+        dst[o] = numpy_nan(raw, convert(raw)).x;
     } else {
         // Packed narrow target: gather PER elements into one word; lanes past n write 0 padding.
         let count = min(PER, params.n - first);
