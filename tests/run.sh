@@ -69,6 +69,9 @@ step node tests/e2e/load.mjs
 step node tests/e2e/inspector.mjs
 # TF.js 4.22 on tensorbridge's device: toTfjs for every dtype, fromTfjs, a matMul, lifetimes.
 step node tests/e2e/tfjs.mjs
+# onnxruntime-web 1.31.1 on tensorbridge's device: toOrt, fromOrt, a real ONNX model, lifetimes,
+# and the native EP's known limitations.
+step node tests/e2e/ort.mjs
 # The npm package: packed, installed into a Vite app, built, and run, and from a plain page.
 step node tests/e2e/package.mjs
 

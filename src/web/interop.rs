@@ -1,5 +1,7 @@
-//! Tensors into TF.js and back without leaving the GPU: `gpu.device` (so TF.js's WebGPU backend
-//! runs on tensorbridge's device), `t.toTfjs(tf)` and `gpu.fromTfjs(tfTensor)`.
+//! Sharing tensorbridge's device with other WebGPU libraries: `gpu.device` (so TF.js's WebGPU
+//! backend runs on it), `gpu.sharedAdapter()` (for libraries that make their device from an
+//! adapter, such as ONNX Runtime Web), and TF.js tensors: `t.toTfjs(tf)` and
+//! `gpu.fromTfjs(tfTensor)`.
 //!
 //! TF.js is never a dependency: the app passes its `tf` in.
 
@@ -10,7 +12,7 @@ use super::{JsGpu, JsTensor, js_error, type_error};
 use crate::{DType, Error, Tensor};
 
 /// `o[name](...args)`.
-fn call(o: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+pub(super) fn call(o: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
     let f: Function = Reflect::get(o, &name.into())?.dyn_into()?;
     f.apply(o, &args.iter().collect::<Array>())
 }
@@ -51,6 +53,54 @@ impl JsGpu {
             .device()
             .as_webgpu()
             .map_or(JsValue::NULL, |d| d.clone().into())
+    }
+
+    /// A `GPUAdapter` stand-in whose `requestDevice()` resolves to this `Gpu`'s own device
+    /// (`limits`, `features` and `info` are the device's), for a library that makes its device
+    /// from an adapter. onnxruntime-web's WebGPU backend does, so this runs ORT on
+    /// tensorbridge's device:
+    ///
+    /// ```js
+    /// import * as ort from "onnxruntime-web";
+    /// ort.env.webgpu.adapter = gpu.sharedAdapter(); // before the first session
+    /// ```
+    ///
+    /// Such a library may install its own `onuncapturederror` handler on the device; before
+    /// handing the device over, tensorbridge moves its handler to an event listener, so both
+    /// keep seeing errors.
+    #[wasm_bindgen(js_name = sharedAdapter, unchecked_return_type = "GPUAdapter")]
+    pub fn shared_adapter(&self) -> Result<JsValue, JsValue> {
+        let device = self.device();
+        let adapter = Object::new();
+        for (ours, theirs) in [
+            ("limits", "limits"),
+            ("features", "features"),
+            ("info", "adapterInfo"),
+        ] {
+            Reflect::set(
+                &adapter,
+                &ours.into(),
+                &Reflect::get(&device, &theirs.into())?,
+            )?;
+        }
+        Reflect::set(&adapter, &"isFallbackAdapter".into(), &JsValue::FALSE)?;
+        let shared = device.clone();
+        let request = Closure::<dyn FnMut(JsValue) -> Result<js_sys::Promise, JsValue>>::new(
+            move |_descriptor: JsValue| {
+                let handler = Reflect::get(&shared, &"onuncapturederror".into())?;
+                if handler.is_function() {
+                    call(
+                        &shared,
+                        "addEventListener",
+                        &["uncapturederror".into(), handler],
+                    )?;
+                    Reflect::set(&shared, &"onuncapturederror".into(), &JsValue::NULL)?;
+                }
+                Ok(js_sys::Promise::resolve(&shared))
+            },
+        );
+        Reflect::set(&adapter, &"requestDevice".into(), &request.into_js_value())?;
+        Ok(adapter.into())
     }
 
     /// A tensorbridge tensor holding a TF.js tensor's values, copied GPU to GPU
@@ -111,7 +161,7 @@ impl JsGpu {
 
 impl JsGpu {
     /// Copies a JS `GPUBuffer` (from offset 0) into `t`'s buffers, chunk by chunk.
-    fn copy_in(&self, src: &JsValue, t: &Tensor) -> Result<(), JsValue> {
+    pub(super) fn copy_in(&self, src: &JsValue, t: &Tensor) -> Result<(), JsValue> {
         let device = self.device();
         let encoder = call(&device, "createCommandEncoder", &[])?;
         let size = t.dtype().size_in_bytes() as u64;

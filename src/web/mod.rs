@@ -17,6 +17,7 @@
 
 mod gpu;
 mod interop;
+mod ort;
 mod source;
 mod stats;
 mod tensor;
