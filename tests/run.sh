@@ -72,6 +72,9 @@ step node tests/e2e/tfjs.mjs
 # onnxruntime-web 1.31.1 on tensorbridge's device: toOrt, fromOrt, a real ONNX model, lifetimes,
 # and the native EP's known limitations.
 step node tests/e2e/ort.mjs
+# The example page (web/examples/tfjs-mlp): bfloat16 safetensors weights into a TF.js MLP.
+(cd web/examples/tfjs-mlp && npm ci --no-audit --no-fund --loglevel=error)
+step node tests/e2e/example.mjs
 # The npm package: packed, installed into a Vite app, built, and run, and from a plain page.
 step node tests/e2e/package.mjs
 

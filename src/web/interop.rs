@@ -273,12 +273,9 @@ impl JsTensor {
             call(&out, "dispose", &[])?;
             out = as_bool;
         }
-        // The tf.Tensor keeps the buffer's handle alive with it.
-        let keep: JsValue = JsTensor::new(held).into();
-        let descriptor = Object::new();
-        Reflect::set(&descriptor, &"value".into(), &keep)?;
-        let target: Object = out.clone().dyn_into()?;
-        Object::define_property(&target, &"__tensorbridge".into(), &descriptor);
+        // The tf.Tensor holds the GPUBuffer; dropping the Rust handles frees nothing on the web
+        // (wgpu's WebGPU buffers are freed by JS garbage collection, never destroyed here).
+        drop(held);
         Ok(out)
     }
 }

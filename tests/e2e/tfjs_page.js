@@ -34,7 +34,9 @@ async function main() {
     const src = data ?? Float32Array.from(vals);
     const base = gpu.tensor(src, [2, 4], data ? dtype : "float32");
     const t = data ? base : base.cast(dtype);
-    const want = Array.from(await t.cast(tfDtype === "bool" ? "bool" : tfDtype).data(), Number);
+    const expected = t.cast(tfDtype === "bool" ? "bool" : tfDtype);
+    const want = Array.from(await expected.data(), Number);
+    expected.dispose();
     const tt = t.toTfjs(tf);
     check(tt.dtype === tfDtype, `${dtype}: tf dtype ${tt.dtype}`);
     check(JSON.stringify(tt.shape) === "[2,4]", `${dtype}: shape ${tt.shape}`);
@@ -87,6 +89,10 @@ async function main() {
   const yt = y.toTfjs(tf);
   yt.dispose();
   check(same(await y.data(), [5, 6]), "tensorbridge tensor after the tf.Tensor was disposed");
+  for (const t of [a, b, back, c, xt]) t.dispose();
+  y.dispose();
+  // toTfjs leaves nothing behind on tensorbridge's side once the tensorbridge tensors are gone.
+  check(gpu.memory().numTensors === 0, `tensors left alive: ${JSON.stringify(gpu.memory())}`);
   try { gpu.fromTfjs({ dtype: "complex64" }); failures.push("a complex tensor was accepted"); } catch (e) { check(e instanceof TypeError, String(e)); }
 }
 
