@@ -177,3 +177,7 @@ fn f32_to_int_hw(raw: vec2<u32>) -> vec2<u32> {
 fn f32_to_f16_hw(raw: vec2<u32>) -> vec2<u32> {
     return vec2<u32>(hw_f32_to_f16(raw.x), 0u);
 }
+
+fn f16_to_f32_hw(raw: vec2<u32>) -> vec2<u32> {
+    return vec2<u32>(hw_f16_to_f32(raw.x), 0u);
+}

@@ -58,3 +58,12 @@ fn hw_f32_to_f16(x: u32) -> u32 {
     h = select(h, 0x7c00u | max((a >> 13u) & 0x3ffu, 1u), a > 0x7f800000u);
     return ((x >> 16u) & 0x8000u) | h;
 }
+
+// f16 bits (the low half of x) to f32 bits by unpack2x16float, which is exact for finite
+// values; inf and NaN are rebuilt from the bits, since an instruction may quiet a NaN while
+// NumPy keeps its payload as it is. The probe checks every one of the 65536 inputs.
+fn hw_f16_to_f32(x: u32) -> u32 {
+    let h = x & 0xffffu;
+    let special = ((h & 0x8000u) << 16u) | 0x7f800000u | ((h & 0x3ffu) << 13u);
+    return select(bitcast<u32>(unpack2x16float(h).x), special, (h & 0x7c00u) == 0x7c00u);
+}

@@ -10,4 +10,5 @@ fn probe_item(i: u32, n: u32) {
     probe_out[4u * n + i] = hw_f32_to_small_int(x, -128.0, 127.0);
     probe_out[5u * n + i] = hw_f32_to_small_int(x, 0.0, 65535.0);
     probe_out[6u * n + i] = hw_f32_to_f16(x);
+    probe_out[7u * n + i] = hw_f16_to_f32(x);
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use burn::tensor::{DType as BurnDType, Device, Tensor as BurnTensor, TensorData};
 use ndarray::{Array1, ArrayD, IxDyn};
-use tensorbridge::DType;
 
 use crate::{Bridge, Result, burn_error};
 
@@ -54,12 +53,12 @@ pub fn read_burn(t: BurnTensor<1>) -> Result<ArrayD<f32>> {
 }
 
 /// Every tensor of a bf16 safetensors file of 1-D tensors as f32 Burn tensors, tensorbridge's
-/// way: the file mapped and copied once to the device, cast there, and copied into Burn's
-/// tensors.
+/// way: the file mapped and copied once to the device, then cast there straight into Burn's
+/// tensors ([`Bridge::to_burn`] casts into Burn's buffer: no f32 intermediate, no copy).
 pub fn weights_ours(bridge: &Bridge, path: &Path) -> Result<Vec<BurnTensor<1>>> {
     let mut out = Vec::new();
     for (_, t) in bridge.gpu().load(path)? {
-        out.push(bridge.to_burn(&t.cast(DType::F32)?)?);
+        out.push(bridge.to_burn(&t)?);
     }
     sync(bridge)?;
     Ok(out)

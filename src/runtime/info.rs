@@ -22,7 +22,7 @@ pub struct GpuInfo {
     /// Largest single device buffer tensorbridge creates; bigger tensors are chunked.
     pub max_chunk_bytes: u64,
     /// The conversions the casts do with the adapter's own instructions ("int->f32",
-    /// "f32->int", "f32->f16", and "f64->f32" and "int<->f64" where the device has
+    /// "f32->int", "f32->f16", "f16->f32", and "f64->f32" and "int<->f64" where the device has
     /// SHADER_F64), because a probe at device creation showed them to give the
     /// same bits as the integer-only versions used everywhere else. Empty for an adapter not
     /// opened as a [`crate::Gpu`], or with [`crate::GpuOptions::integer_casts`].

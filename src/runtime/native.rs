@@ -26,6 +26,8 @@ pub(crate) struct Native {
     pub f32_to_int: bool,
     /// f32 to f16 (integer rounding for normal results, the f32 adder for subnormal ones).
     pub f32_to_f16: bool,
+    /// f16 to f32 (`unpack2x16float`, with inf and NaN from the bits).
+    pub f16_to_f32: bool,
     /// f64 to f32 (`f32(f64)` plus fix-ups), on devices with SHADER_F64 and SHADER_INT64.
     pub f64_to_f32: bool,
     /// Integers of at most 32 bits to f64 and back (`f64(x)`, `i32(x)`, `u32(x)` plus
@@ -40,6 +42,7 @@ impl Native {
             (self.int_to_f32, "int->f32"),
             (self.f32_to_int, "f32->int"),
             (self.f32_to_f16, "f32->f16"),
+            (self.f16_to_f32, "f16->f32"),
             (self.f64_to_f32, "f64->f32"),
             (self.f64_int, "int<->f64"),
         ]
@@ -55,6 +58,7 @@ impl Native {
             "int_to_f32" if self.int_to_f32 => "int_to_f32_hw",
             "f32_to_int" if self.f32_to_int => "f32_to_int_hw",
             "f32_to_f16" if self.f32_to_f16 => "f32_to_f16_hw",
+            "f16_to_f32" if self.f16_to_f32 => "f16_to_f32_hw",
             "f64_to_f32" if self.f64_to_f32 => "f64_to_f32_hw",
             _ => name,
         }
@@ -64,7 +68,7 @@ impl Native {
 /// The probe kernel's functions in output order, each with its CPU reference (the semantics of
 /// [`crate::Tensor::cast`]: Rust `as`, and `half`, which rounds ties to even, with NumPy's NaN
 /// for f32 -> f16: sign and payload top bits, unquieted, never an all-zero payload).
-const REFERENCE: [fn(u32) -> u32; 7] = [
+const REFERENCE: [fn(u32) -> u32; 8] = [
     |x| (x as i32 as f32).to_bits(),
     |x| (x as f32).to_bits(),
     |x| f32::from_bits(x) as i32 as u32,
@@ -74,6 +78,14 @@ const REFERENCE: [fn(u32) -> u32; 7] = [
     |x| match f32::from_bits(x).is_nan() {
         true => ((x >> 16) & 0x8000) | 0x7c00 | ((x >> 13) & 0x3ff).max(1),
         false => half::f16::from_f32(f32::from_bits(x)).to_bits() as u32,
+    },
+    // f16 (the low half) widened exactly, a NaN's payload kept as it is.
+    |x| {
+        let h = x & 0xffff;
+        match h & 0x7c00 == 0x7c00 {
+            true => ((h & 0x8000) << 16) | 0x7f80_0000 | ((h & 0x3ff) << 13),
+            false => half::f16::from_bits(h as u16).to_f32().to_bits(),
+        }
     },
 ];
 
@@ -174,6 +186,8 @@ fn inputs() -> Vec<u32> {
     }
     // As f32: every exponent, with ties at each bit.
     v.extend(ties(32, 23, 0..=255).into_iter().map(|x| x as u32));
+    // Every f16 in the low half (f16 -> f32 is checked exhaustively).
+    v.extend(0..=0xffff);
     // Pseudo-random words (a fixed LCG).
     let mut s = 0x9e37_79b9u32;
     for _ in 0..4096 {
@@ -197,6 +211,7 @@ pub(crate) async fn probe(gpu: &Gpu) -> Native {
         int_to_f32: ok[0] && ok[1],
         f32_to_int: ok[2] && ok[3] && ok[4] && ok[5],
         f32_to_f16: ok[6],
+        f16_to_f32: ok[7],
         f64_to_f32,
         f64_int,
     }
@@ -395,6 +410,22 @@ mod tests {
                 h.to_bits()
             };
             toward_zero as u32
+        }));
+        // f16 -> f32 flushing subnormal inputs to zero, or quieting NaN (x86's F16C does).
+        assert!(caught(7, |x| {
+            let h = (x & 0xffff) as u16;
+            let f = half::f16::from_bits(h).to_f32();
+            if h & 0x7c00 == 0 {
+                f.to_bits() & 0x8000_0000
+            } else {
+                REFERENCE[7](x)
+            }
+        }));
+        assert!(caught(7, |x| {
+            match x & 0x7c00 == 0x7c00 && x & 0x3ff != 0 {
+                true => REFERENCE[7](x) | 0x40_0000,
+                false => REFERENCE[7](x),
+            }
         }));
         // f32 -> f16 with only the subnormal results (the f32 adder's part) rounded toward
         // zero.

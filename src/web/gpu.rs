@@ -25,7 +25,7 @@ export interface GpuInfo {
     minStorageBufferOffsetAlignment: number };
   features: string[];
   /** Conversions the casts do with the adapter's own instructions, where a probe at creation
-   * found them exact: "int->f32", "f32->int", "f32->f16" (natively also "f64->f32", "int<->f64"). */
+   * found them exact: "int->f32", "f32->int", "f32->f16", "f16->f32" (natively also "f64->f32", "int<->f64"). */
   nativeCasts: string[];
 }
 /** `Gpu.memory()`, like `tf.memory()`. */

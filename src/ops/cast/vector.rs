@@ -288,6 +288,7 @@ mod tests {
             int_to_f32: true,
             f32_to_int: true,
             f32_to_f16: true,
+            f16_to_f32: true,
             f64_to_f32: true,
             f64_int: true,
         };
