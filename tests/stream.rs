@@ -119,6 +119,22 @@ fn streamed_loads_equal_in_memory_loads() {
                 let got = streamed(&gpu, &file, &bytes, chunk).unwrap();
                 same(&format!("{name} {file} in chunks of {chunk}"), &got, &want);
             }
+            // Arrays taken as they complete: the same arrays, and in our multi-array files the
+            // first is handed out before the file has all arrived.
+            let mut s = gpu.load_stream(&file, &BF16);
+            let pieces: Vec<&[u8]> = bytes.chunks((bytes.len() / 32).max(1)).collect();
+            let (mut got, mut early) = (Vec::new(), false);
+            for (i, piece) in pieces.iter().enumerate() {
+                s.push(piece).unwrap();
+                let taken = s.take_loaded();
+                early |= !taken.is_empty() && i + 1 < pieces.len();
+                got.extend(taken);
+            }
+            got.extend(s.finish().unwrap());
+            same(&format!("{name} {file} taken as loaded"), &got, &want);
+            if file.starts_with("ours") && want.len() > 1 {
+                assert!(early, "{name} {file}: no array was ready before the end");
+            }
             // No extension: told by the magic.
             let got = streamed(&gpu, "download", &bytes, 1000).unwrap();
             same(&format!("{name} {file} by magic"), &got, &want);

@@ -717,6 +717,126 @@ async fn js_load_reads_every_format_bit_exact() {
     assert!(e.is_instance_of::<js_sys::TypeError>());
 }
 
+/// `gpu.load(source, name, { onArray })`: each array goes to the callback as soon as its data
+/// has arrived (the first before the body has all been read), in file order and bit-exact,
+/// and the promise resolves to an empty object; a callback that throws rejects the load.
+#[wasm_bindgen_test]
+async fn js_load_hands_out_arrays_as_they_arrive() {
+    let g = JsGpu::create().await.unwrap();
+    let gpu: JsValue = g.into();
+    let bytes = fixture!("npy/model.safetensors");
+    let entries: [Entry; 7] = [
+        ("weight", fixture!("npy/model.safetensors.weight.bin")),
+        ("ids", fixture!("npy/model.safetensors.ids.bin")),
+        ("bf", fixture!("npy/model.safetensors.bf.bin")),
+        ("bias", fixture!("npy/model.safetensors.bias.bin")),
+        ("bytes", fixture!("npy/model.safetensors.bytes.bin")),
+        ("flags", fixture!("npy/model.safetensors.flags.bin")),
+        ("scalar", fixture!("npy/model.safetensors.scalar.bin")),
+    ];
+    // A body read in 16-byte pieces that counts its reads, and a callback that records each
+    // array with the count at the time.
+    let setup = js_sys::Function::new_with_args(
+        "bytes",
+        "const seen = { reads: 0, got: [] }; let at = 0; \
+         seen.response = new Response(new ReadableStream({ pull(c) { \
+           if (at >= bytes.length) { c.close(); return; } \
+           seen.reads++; c.enqueue(bytes.slice(at, at + 16)); at += 16; } })); \
+         seen.onArray = (name, t) => seen.got.push([name, seen.reads, t]); \
+         return seen;",
+    );
+    let seen = setup
+        .call1(&JsValue::NULL, &Uint8Array::from(bytes).into())
+        .unwrap();
+    let options = js_sys::Object::new();
+    Reflect::set(
+        &options,
+        &"onArray".into(),
+        &Reflect::get(&seen, &"onArray".into()).unwrap(),
+    )
+    .unwrap();
+    let response = Reflect::get(&seen, &"response".into()).unwrap();
+    let loaded = call(
+        &gpu,
+        "load",
+        &[response, "model.safetensors".into(), options.into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        js_sys::Object::keys(loaded.unchecked_ref::<js_sys::Object>()).length(),
+        0
+    );
+    let reads = num(&seen, "reads");
+    let got: js_sys::Array = Reflect::get(&seen, &"got".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(got.length() as usize, entries.len());
+    let mut order = Vec::new();
+    for (i, item) in got.iter().enumerate() {
+        let item: js_sys::Array = item.dyn_into().unwrap();
+        let name = item.get(0).as_string().unwrap();
+        let at = item.get(1).as_f64().unwrap();
+        if i == 0 {
+            assert!(
+                at < reads,
+                "the first array came only after all {reads} reads"
+            );
+        }
+        let (_, want) = entries.iter().find(|(n, _)| *n == name).unwrap();
+        let data = call(&item.get(2), "data", &[]).await.unwrap();
+        assert_eq!(&bytes_of_typed_view(&data)[..], *want, "{name}");
+        order.push(name);
+    }
+    // In file order: the order of a plain load's keys.
+    let plain = call(
+        &gpu,
+        "load",
+        &[Uint8Array::from(bytes).into(), "model.safetensors".into()],
+    )
+    .await
+    .unwrap();
+    let keys: Vec<String> = js_sys::Object::keys(plain.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .map(|k| k.as_string().unwrap())
+        .collect();
+    assert_eq!(order, keys);
+    // A callback that throws stops the load, which rejects with its error.
+    let throwing =
+        js_sys::Function::new_with_args("name, t", "t.dispose(); throw new Error('no thanks');");
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"onArray".into(), &throwing).unwrap();
+    let array = Uint8Array::from(bytes);
+    let e = call(
+        &gpu,
+        "load",
+        &[
+            chunked_response(&array, 64),
+            "model.safetensors".into(),
+            options.into(),
+        ],
+    )
+    .await
+    .unwrap_err();
+    let msg = Reflect::get(&e, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(msg, "no thanks");
+    // onArray must be a function.
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"onArray".into(), &JsValue::from(3)).unwrap();
+    let e = call(
+        &gpu,
+        "load",
+        &[array.into(), "model.safetensors".into(), options.into()],
+    )
+    .await
+    .unwrap_err();
+    assert!(e.is_instance_of::<js_sys::TypeError>());
+}
+
 /// The bytes a typed array views (not the whole buffer behind it).
 fn bytes_of_typed_view(v: &JsValue) -> Vec<u8> {
     let buffer = Reflect::get(v, &"buffer".into()).unwrap();

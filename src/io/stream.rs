@@ -162,8 +162,17 @@ impl LoadStream {
         r
     }
 
+    /// Takes the arrays whose data has all arrived so far, in file order, so that work on them
+    /// (a cast, a hand-over to another framework) can start while the rest of the file is
+    /// still arriving. [`LoadStream::finish`] then returns only the arrays not taken. An
+    /// `.npy` file's one array is complete only at `finish`.
+    pub fn take_loaded(&mut self) -> Vec<(String, Tensor)> {
+        std::mem::take(&mut self.out)
+    }
+
     /// Ends the stream: the arrays by name, in file order (an `.npy` file's one array is named
-    /// `""`), or the error a truncated file gives.
+    /// `""`), or the error a truncated file gives. Arrays taken by
+    /// [`LoadStream::take_loaded`] are not returned again.
     pub fn finish(mut self) -> Result<Vec<(String, Tensor)>> {
         let path = self.path.clone();
         match std::mem::replace(&mut self.state, State::Failed) {

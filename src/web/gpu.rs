@@ -171,6 +171,19 @@ impl JsGpu {
     ///
     /// `options.bf16` reads `.npy` data of descr `'<V2'` (how NumPy with ml_dtypes saves
     /// bfloat16) as bfloat16; without it such a file is an error.
+    ///
+    /// `options.onArray(name, tensor)` is called with each array as soon as its data has
+    /// arrived, while the rest of the file still streams, so that work on it (a cast,
+    /// `toTfjs`) overlaps the download; the tensor is the callback's to dispose, and the promise
+    /// then resolves to an empty object. If the callback throws, the load stops and rejects.
+    ///
+    /// ```js
+    /// const weights = {};
+    /// await gpu.load(url, undefined, { onArray: (name, t) => {
+    ///   weights[name] = t.toTfjs(tf);   // cast on the GPU while the next array downloads
+    ///   t.dispose();
+    /// } });
+    /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<Record<string, Tensor>>")]
     pub fn load(
         &self,
@@ -179,15 +192,28 @@ impl JsGpu {
         )]
         source: JsValue,
         name: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "{ bf16?: boolean } | undefined")] options: JsValue,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ bf16?: boolean, onArray?: (name: string, tensor: Tensor) => void } | undefined"
+        )]
+        options: JsValue,
     ) -> js_sys::Promise {
         let gpu = self.gpu.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let opts = crate::LoadOptions {
-                void2_as_bf16: options.is_object()
-                    && Reflect::get(&options, &"bf16".into())?.is_truthy(),
+            let get = |key: &str| match options.is_object() {
+                true => Reflect::get(&options, &key.into()),
+                false => Ok(JsValue::UNDEFINED),
             };
-            let arrays = super::source::load(&gpu, source, name, &opts).await?;
+            let opts = crate::LoadOptions {
+                void2_as_bf16: get("bf16")?.is_truthy(),
+            };
+            let on_array = get("onArray")?;
+            let on_array = match on_array.is_undefined() || on_array.is_null() {
+                true => None,
+                false => Some(on_array.dyn_into::<js_sys::Function>().map_err(|_| {
+                    super::type_error("load(): options.onArray must be a function")
+                })?),
+            };
+            let arrays = super::source::load(&gpu, source, name, &opts, on_array.as_ref()).await?;
             let out = Object::new();
             for (key, t) in arrays {
                 Reflect::set(&out, &JsValue::from_str(&key), &JsTensor::new(t).into())?;

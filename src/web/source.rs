@@ -6,7 +6,7 @@ use js_sys::{ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{js_error, type_error};
+use super::{JsTensor, js_error, type_error};
 use crate::{Gpu, LoadOptions, LoadStream, Tensor};
 
 /// Bytes copied into wasm memory per push, for sources already in JS memory.
@@ -56,13 +56,58 @@ fn push_array(
     Ok(())
 }
 
-/// Loads every array of `source` (see `Gpu.load`), streaming it to the GPU.
+/// Hands `arrays` to `on_array(name, tensor)` one by one, if there is one; else keeps them in
+/// `kept` for the caller.
+fn deliver(
+    arrays: Vec<(String, Tensor)>,
+    on_array: Option<&Function>,
+    kept: &mut Vec<(String, Tensor)>,
+) -> Result<(), JsValue> {
+    let Some(f) = on_array else {
+        kept.extend(arrays);
+        return Ok(());
+    };
+    for (name, t) in arrays {
+        f.call2(&JsValue::NULL, &name.into(), &JsTensor::new(t).into())?;
+    }
+    Ok(())
+}
+
+/// Pushes a JS byte array into the stream, then hands the arrays it completed to `on_array`.
+fn push_and_deliver(
+    stream: &mut LoadStream,
+    bytes: &Uint8Array,
+    buf: &mut Vec<u8>,
+    on_array: Option<&Function>,
+    kept: &mut Vec<(String, Tensor)>,
+) -> Result<(), JsValue> {
+    push_array(stream, bytes, buf)?;
+    if on_array.is_some() {
+        deliver(stream.take_loaded(), on_array, kept)?;
+    }
+    Ok(())
+}
+
+/// Ends the stream: the arrays not yet handed to `on_array` go to it, or all are returned.
+fn finish(
+    stream: LoadStream,
+    on_array: Option<&Function>,
+    mut kept: Vec<(String, Tensor)>,
+) -> Result<Vec<(String, Tensor)>, JsValue> {
+    deliver(stream.finish().map_err(js_error)?, on_array, &mut kept)?;
+    Ok(kept)
+}
+
+/// Loads every array of `source` (see `Gpu.load`), streaming it to the GPU. With `on_array`,
+/// each array goes to it as soon as its data has arrived, and none is returned.
 pub(crate) async fn load(
     gpu: &Gpu,
     source: JsValue,
     name: Option<String>,
     opts: &LoadOptions,
+    on_array: Option<&Function>,
 ) -> Result<Vec<(String, Tensor)>, JsValue> {
+    let mut kept = Vec::new();
     let mut source = source;
     let mut found = None;
     if let Some(url) = source.as_string() {
@@ -95,8 +140,8 @@ pub(crate) async fn load(
     if let Some(bytes) = bytes {
         let mut stream = gpu.load_stream(name.as_deref().unwrap_or(""), opts);
         stream.set_len(bytes.length() as u64);
-        push_array(&mut stream, &bytes, &mut buf)?;
-        return stream.finish().map_err(js_error);
+        push_and_deliver(&mut stream, &bytes, &mut buf, on_array, &mut kept)?;
+        return finish(stream, on_array, kept);
     }
     if !has(&source, "arrayBuffer") {
         return Err(type_error(
@@ -144,7 +189,7 @@ pub(crate) async fn load(
     }
     if body.is_null() || body.is_undefined() {
         // An empty body.
-        return stream.finish().map_err(js_error);
+        return finish(stream, on_array, kept);
     }
     let reader = call(&body, "getReader", &js_sys::Array::new())?;
     loop {
@@ -153,11 +198,11 @@ pub(crate) async fn load(
             break;
         }
         let chunk: Uint8Array = Reflect::get(&next, &"value".into())?.dyn_into()?;
-        if let Err(e) = push_array(&mut stream, &chunk, &mut buf) {
+        if let Err(e) = push_and_deliver(&mut stream, &chunk, &mut buf, on_array, &mut kept) {
             // Stop the download too.
             let _ = call(&reader, "cancel", &js_sys::Array::new());
             return Err(e);
         }
     }
-    stream.finish().map_err(js_error)
+    finish(stream, on_array, kept)
 }

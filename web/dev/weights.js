@@ -37,12 +37,15 @@ async function usual(url) {
 }
 
 async function ours(url) {
-  const arrays = await gpu.load(url, "w.safetensors");
+  // Each array becomes a tf.Tensor (cast on the GPU) as soon as it has arrived, while the rest
+  // of the file still downloads.
   const tensors = [];
-  for (const t of Object.values(arrays)) {
-    tensors.push(t.toTfjs(tf));
-    t.dispose();
-  }
+  await gpu.load(url, "w.safetensors", {
+    onArray: (name, t) => {
+      tensors.push(t.toTfjs(tf));
+      t.dispose();
+    },
+  });
   return tensors;
 }
 

@@ -14,13 +14,15 @@ async function main() {
   tf.registerBackend("webgpu", () => new tf.WebGPUBackend(gpu.device));
   await tf.setBackend("webgpu");
 
-  // The file streams onto the GPU; each array becomes a float32 tf.Tensor, cast on the GPU.
-  const arrays = await gpu.load(weights);
+  // The file streams onto the GPU; each array becomes a float32 tf.Tensor, cast on the GPU,
+  // as soon as it has arrived.
   const p = {};
-  for (const [name, t] of Object.entries(arrays)) {
-    p[name] = t.toTfjs(tf, { dtype: "float32" });
-    t.dispose();
-  }
+  await gpu.load(weights, undefined, {
+    onArray: (name, t) => {
+      p[name] = t.toTfjs(tf, { dtype: "float32" });
+      t.dispose();
+    },
+  });
 
   // The model, in TF.js.
   const probs = tf.tidy(() => {
