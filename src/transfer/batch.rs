@@ -104,7 +104,7 @@ impl Gpu {
         }
         let mut out: Vec<Vec<T>> = tensors
             .iter()
-            .map(|t| Vec::with_capacity(t.len()))
+            .map(|t| crate::core::fresh::vec_with_capacity(t.len()))
             .collect();
         let size = std::mem::size_of::<T>();
         self.visit_many(tensors, |i, view, _, len| {

@@ -161,7 +161,7 @@ impl Tensor {
 
     /// The raw little-endian element bytes, row-major, without blocking.
     pub async fn read_bytes(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(self.size_in_bytes() as usize);
+        let mut out = crate::core::fresh::vec_with_capacity(self.size_in_bytes() as usize);
         self.visit_bytes(|b| {
             crate::core::layout::extend_par(&mut out, b);
             Ok(())
