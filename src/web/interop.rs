@@ -200,8 +200,10 @@ impl JsTensor {
     /// float32 and int32 are copied into it on the device. `options.dtype` ("float32" or
     /// "int32") asks for a cast instead; uint32, int64 and uint64 tensors need it.
     ///
-    /// Lifetimes: the `tf.Tensor` owns its buffer; the two tensors are independent, so either
-    /// may be disposed first. Dispose the `tf.Tensor` as usual.
+    /// Lifetimes: the `tf.Tensor` holds its buffer; the two tensors are independent, so either
+    /// may be disposed first. Dispose the `tf.Tensor` as usual. TF.js never destroys a
+    /// zero-copy buffer, and wgpu cannot wrap one TF.js allocated, so the buffer's GPU memory is
+    /// freed when the browser garbage-collects the `GPUBuffer`.
     #[wasm_bindgen(js_name = toTfjs)]
     pub fn to_tfjs(
         &self,
