@@ -4,8 +4,9 @@
 //! Reading into a new array is bound by the first touch of its pages: with 4 KiB pages, a
 //! 128 MiB array takes 32768 page faults. Linux backs a range advised with `MADV_HUGEPAGE` by
 //! 2 MiB pages where it can (when `/sys/kernel/mm/transparent_hugepage/enabled` is `madvise`
-//! or `always`), 64 faults instead. BENCHMARKS.md has the measurements. The advice changes no
-//! data and may be ignored; elsewhere this is a plain `Vec::with_capacity`.
+//! or `always`), 64 faults instead; NumPy advises its own large arrays the same way.
+//! BENCHMARKS.md has the measurements. The advice changes no data and may be ignored; elsewhere
+//! this is a plain `Vec::with_capacity`.
 
 /// Below this, a buffer spans too few huge pages to matter.
 #[cfg(target_os = "linux")]
