@@ -423,12 +423,17 @@ async fn js_api_infers_dtype_and_shape_and_casts() {
     assert_eq!(bits, want);
 }
 
-fn expect_type_error(r: Result<JsTensor, JsValue>, words: &str) {
-    let e = r.err().expect("a TypeError");
-    let msg = Reflect::get(&e, &"message".into())
+/// An `Error`'s message.
+fn message(e: &JsValue) -> String {
+    Reflect::get(e, &"message".into())
         .unwrap()
         .as_string()
-        .unwrap();
+        .unwrap()
+}
+
+fn expect_type_error(r: Result<JsTensor, JsValue>, words: &str) {
+    let e = r.err().expect("a TypeError");
+    let msg = message(&e);
     assert!(
         e.is_instance_of::<js_sys::TypeError>(),
         "not a TypeError: {msg}"
@@ -706,10 +711,7 @@ async fn js_load_reads_every_format_bit_exact() {
             let e = call(&gpu, "load", &[source, JsValue::from_str(name)])
                 .await
                 .unwrap_err();
-            let msg = Reflect::get(&e, &"message".into())
-                .unwrap()
-                .as_string()
-                .unwrap();
+            let msg = message(&e);
             assert!(msg.to_lowercase().contains(needle), "{name}: {msg}");
         }
     }
@@ -819,10 +821,7 @@ async fn js_load_hands_out_arrays_as_they_arrive() {
     )
     .await
     .unwrap_err();
-    let msg = Reflect::get(&e, &"message".into())
-        .unwrap()
-        .as_string()
-        .unwrap();
+    let msg = message(&e);
     assert_eq!(msg, "no thanks");
     // onArray must be a function.
     let options = js_sys::Object::new();

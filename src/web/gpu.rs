@@ -199,10 +199,7 @@ impl JsGpu {
     ) -> js_sys::Promise {
         let gpu = self.gpu.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let get = |key: &str| match options.is_object() {
-                true => Reflect::get(&options, &key.into()),
-                false => Ok(JsValue::UNDEFINED),
-            };
+            let get = |key: &str| super::option(&options, key);
             let opts = crate::LoadOptions {
                 void2_as_bf16: get("bf16")?.is_truthy(),
             };
@@ -248,8 +245,7 @@ impl JsGpu {
                 let t = JsTensor::from_js(&entry.get(1), &format!("tensors[{name:?}]"))?;
                 named.push((name, t));
             }
-            let compress =
-                options.is_object() && Reflect::get(&options, &"compress".into())?.is_truthy();
+            let compress = super::option(&options, "compress")?.is_truthy();
             let refs: Vec<(&str, &crate::Tensor)> =
                 named.iter().map(|(n, t)| (n.as_str(), t)).collect();
             let opts = crate::SaveOptions { compress };

@@ -212,10 +212,7 @@ impl JsTensor {
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let t = self.tensor()?;
-        let asked = match options.is_object() {
-            true => Reflect::get(&options, &"dtype".into())?.as_string(),
-            false => None,
-        };
+        let asked = super::option(&options, "dtype")?.as_string();
         let tf_dtype = match asked.as_deref() {
             Some("float32") => "float32",
             Some("int32") => "int32",
@@ -257,7 +254,7 @@ impl JsTensor {
         let source = Object::new();
         Reflect::set(&source, &"buffer".into(), &buffer)?;
         Reflect::set(&source, &"zeroCopy".into(), &JsValue::TRUE)?;
-        let shape: Array = t.shape().iter().map(|&d| JsValue::from(d as f64)).collect();
+        let shape = super::js_shape(t.shape());
         // TF.js takes GPU data as float32 or int32 only: a bool goes in as int32 and TF.js
         // casts it (a TF.js kernel on the device).
         let gpu_dtype = if tf_dtype == "bool" {

@@ -43,6 +43,19 @@ pub(crate) fn js_error(e: Error) -> JsValue {
     }
 }
 
+/// `options[key]` of an optional options object (`undefined` when there is none).
+pub(crate) fn option(options: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    match options.is_object() {
+        true => js_sys::Reflect::get(options, &key.into()),
+        false => Ok(JsValue::UNDEFINED),
+    }
+}
+
+/// A shape as a JS Array of numbers.
+pub(crate) fn js_shape(shape: &[usize]) -> js_sys::Array {
+    shape.iter().map(|&d| JsValue::from_f64(d as f64)).collect()
+}
+
 /// A JS `TypeError` with `message`.
 pub(crate) fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()

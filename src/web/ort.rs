@@ -138,10 +138,7 @@ impl JsTensor {
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let t = self.tensor()?;
-        let asked = match options.is_object() {
-            true => Reflect::get(&options, &"dtype".into())?.as_string(),
-            false => None,
-        };
+        let asked = super::option(&options, "dtype")?.as_string();
         let want = match asked.as_deref() {
             Some(name) => ORT_GPU
                 .iter()
@@ -178,7 +175,7 @@ impl JsTensor {
             let f: Function = Reflect::get(&keep, &name.into())?.dyn_into()?;
             Ok(f.bind0(&keep))
         };
-        let dims: js_sys::Array = t.shape().iter().map(|&d| JsValue::from(d as f64)).collect();
+        let dims = super::js_shape(t.shape());
         let params = Object::new();
         let name = ort_name(want).unwrap_or("float32");
         Reflect::set(&params, &"dataType".into(), &name.into())?;

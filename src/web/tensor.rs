@@ -60,7 +60,7 @@ impl JsTensor {
     #[wasm_bindgen(unchecked_return_type = "number[]")]
     pub fn shape(&self) -> js_sys::Array {
         let dims = self.tensor.as_ref().map_or(&[][..], |t| t.shape());
-        dims.iter().map(|&d| JsValue::from_f64(d as f64)).collect()
+        super::js_shape(dims)
     }
 
     /// The number of elements.

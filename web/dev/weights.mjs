@@ -2,36 +2,15 @@
 // become float32 tf.Tensors on the WebGPU backend, through tensorbridge and the usual way.
 // Times each route (interleaved, same page) and its JS heap peak. Dev only, not a test:
 //   (cd tests/e2e && npm ci) && (cd web/dev && npm ci) && bash web/build.sh && node web/dev/weights.mjs
-import { mkdirSync, openSync, writeSync, closeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { launch, serve } from "../../tests/e2e/browser.mjs";
+import { writeWeights } from "./weights_file.mjs";
 
 const ROOT = resolve(new URL("../..", import.meta.url).pathname);
 const RUNS = Number(process.env.RUNS ?? 5);
-const dir = join(ROOT, "target/weights-bench");
-mkdirSync(dir, { recursive: true });
 
-/** 8 arrays of 8M 2-byte elements: small finite numbers of varied sign. */
 function write(dtype, bits) {
-  const ARRAYS = 8, ELEMS = 8 << 20;
-  const header = {};
-  for (let i = 0; i < ARRAYS; i++) {
-    header[`layer${i}.weight`] = { dtype, shape: [ELEMS / 1024, 1024], data_offsets: [i * ELEMS * 2, (i + 1) * ELEMS * 2] };
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (json.length % 8)) % 8);
-  const file = join(dir, `${dtype}.safetensors`);
-  const fd = openSync(file, "w");
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  writeSync(fd, len);
-  writeSync(fd, Buffer.from(json));
-  const block = new Uint16Array(ELEMS);
-  for (let i = 0; i < ARRAYS; i++) {
-    for (let k = 0; k < ELEMS; k++) block[k] = bits(((k * 2654435761 + i) >>> 20) % 0x800) | (k & 1) << 15;
-    writeSync(fd, new Uint8Array(block.buffer));
-  }
-  closeSync(fd);
+  writeWeights(join(ROOT, `target/weights-bench/${dtype}.safetensors`), dtype, bits);
   return `/target/weights-bench/${dtype}.safetensors`;
 }
 
