@@ -20,6 +20,15 @@ await check("ORT interop", ROOT, ok, async ({ browser, url, failures }) => {
   // ORT logs its node placement as console.error even when all is well.
   failures.push(...shared.problems.filter((p) => !/VerifyEachNodeIsAssignedToAnEp/.test(p)), ...result.failures);
 
+  // The default build ignores env.webgpu.device too: it makes its own device.
+  const dflt = await runPage(browser, `${url}/tests/e2e/ort.html?mode=default-env`, 5 * 60 * 1000);
+  const seenDefault = await dflt.page.evaluate(() => window.result);
+  console.log("ORT default build, env.webgpu.device:", JSON.stringify(seenDefault.report));
+  failures.push(...seenDefault.failures);
+  if (seenDefault.report.sameDevice || seenDefault.report.right) {
+    failures.push(`onnxruntime-web ${seenDefault.report.ortVersion}'s default build now uses env.webgpu.device: update the README`);
+  }
+
   for (const mode of ["env", "session"]) {
     const page = await runPage(browser, `${url}/tests/e2e/ort.html?mode=${mode}`, 5 * 60 * 1000);
     const seen = await page.page.evaluate(() => window.result);

@@ -2,7 +2,8 @@
 // running tests/fixtures/onnx/interop.onnx: toOrt for ORT's seven GPU dtypes (ORT reads
 // tensorbridge's buffers), fromOrt on ORT's GPU outputs, a MatMul, and the lifetime rules.
 // `?mode=env` and `?mode=session` instead record what ORT's native WebGPU EP does with
-// tensorbridge's device. Reports in window.result; window.done at the end.
+// tensorbridge's device, and `?mode=default-env` what the default build does with
+// `env.webgpu.device`. Reports in window.result; window.done at the end.
 import init, { Gpu } from "/web/pkg/tensorbridge.js";
 
 const failures = [];
@@ -143,13 +144,14 @@ async function shared(gpu) {
 }
 
 /**
- * ORT's native WebGPU EP (the "onnxruntime-web/webgpu" build), which makes its device inside
- * its wasm: records whether it runs on tensorbridge's device when asked either way it documents.
+ * Records whether ORT runs on tensorbridge's device when asked the ways it documents:
+ * `env.webgpu.device` (either build) or the native EP's session option, and what a run on
+ * tensorbridge's buffers then does.
  */
-async function native(gpu, how) {
+async function elsewhere(gpu, how) {
   const ep = { name: "webgpu" };
-  if (how === "env") ort.env.webgpu.device = gpu.device;
-  else ep.device = gpu.device;
+  if (how === "session") ep.device = gpu.device;
+  else ort.env.webgpu.device = gpu.device;
   const s = await ort.InferenceSession.create(MODEL, { executionProviders: [ep] });
   report.sameDevice = (await ort.env.webgpu.device) === gpu.device;
   try {
@@ -168,12 +170,13 @@ async function main() {
   // is "onnxruntime-web/webgpu".
   const mode = new URLSearchParams(location.search).get("mode");
   const dist = "/tests/e2e/node_modules/onnxruntime-web/dist/";
-  ort = await import(dist + (mode ? "ort.webgpu.bundle.min.mjs" : "ort.bundle.min.mjs"));
+  const nativeEp = mode === "env" || mode === "session";
+  ort = await import(dist + (nativeEp ? "ort.webgpu.bundle.min.mjs" : "ort.bundle.min.mjs"));
   ort.env.wasm.numThreads = 1;
   await init();
   const gpu = await Gpu.create();
   report.ortVersion = ort.env.versions?.web;
-  if (mode) await native(gpu, mode);
+  if (mode) await elsewhere(gpu, mode);
   else await shared(gpu);
 }
 
