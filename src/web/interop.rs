@@ -8,6 +8,7 @@
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use super::transfer::web_buffer;
 use super::{JsGpu, JsTensor, js_error, type_error};
 use crate::{DType, Error, Tensor};
 
@@ -146,8 +147,7 @@ impl JsGpu {
                     "the tf.Tensor is not on TF.js's WebGPU backend (dataToGPU gave no buffer)",
                 ));
             }
-            let t = Tensor::alloc(self.gpu(), ours, &shape).map_err(js_error)?;
-            self.copy_in(&buffer, &t)?;
+            let t = self.copy_from_buffer(&buffer, ours, &shape)?;
             let t = match tf_dtype {
                 "bool" => t.cast(DType::Bool).map_err(js_error)?,
                 _ => t,
@@ -160,15 +160,20 @@ impl JsGpu {
 }
 
 impl JsGpu {
-    /// Copies a JS `GPUBuffer` (from offset 0) into `t`'s buffers, chunk by chunk.
-    pub(super) fn copy_in(&self, src: &JsValue, t: &Tensor) -> Result<(), JsValue> {
+    /// A new tensor holding a JS `GPUBuffer`'s first bytes (another framework's tensor),
+    /// copied on the GPU chunk by chunk.
+    pub(super) fn copy_from_buffer(
+        &self,
+        src: &JsValue,
+        dtype: DType,
+        shape: &[usize],
+    ) -> Result<Tensor, JsValue> {
+        let t = Tensor::alloc(self.gpu(), dtype, shape).map_err(js_error)?;
         let device = self.device();
         let encoder = call(&device, "createCommandEncoder", &[])?;
         let size = t.dtype().size_in_bytes() as u64;
         for p in t.pieces(u64::MAX) {
-            let dst = t.inner.chunks[p.chunk]
-                .as_webgpu()
-                .ok_or_else(|| js_error(Error::gpu("the buffer is not a WebGPU buffer")))?;
+            let dst = web_buffer(&t.inner.chunks[p.chunk]).map_err(js_error)?;
             let bytes = p.padded_bytes(&t.inner);
             call(
                 &encoder,
@@ -185,7 +190,8 @@ impl JsGpu {
         let commands = call(&encoder, "finish", &[])?;
         let queue = Reflect::get(&device, &"queue".into())?;
         call(&queue, "submit", &[Array::of1(&commands).into()])?;
-        self.gpu().check().map_err(js_error)
+        self.gpu().check().map_err(js_error)?;
+        Ok(t)
     }
 }
 
@@ -247,10 +253,7 @@ impl JsTensor {
             false => t.cast_into(&held),
         }
         .map_err(js_error)?;
-        let buffer = exact
-            .as_webgpu()
-            .ok_or_else(|| js_error(Error::gpu("the buffer is not a WebGPU buffer")))?
-            .clone();
+        let buffer = web_buffer(&exact).map_err(js_error)?.clone();
         let source = Object::new();
         Reflect::set(&source, &"buffer".into(), &buffer)?;
         Reflect::set(&source, &"zeroCopy".into(), &JsValue::TRUE)?;

@@ -9,6 +9,7 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::interop::call;
+use super::transfer::web_buffer;
 use super::{JsGpu, JsTensor, js_error, type_error};
 use crate::{DType, Error, Tensor};
 
@@ -98,9 +99,9 @@ impl JsGpu {
             Some("gpu-buffer") => {
                 let shape = super::typed::shape(&dims)?.unwrap_or_default();
                 let buffer = Reflect::get(&tensor, &"gpuBuffer".into())?;
-                let t = Tensor::alloc(self.gpu(), dtype, &shape).map_err(js_error)?;
-                self.copy_in(&buffer, &t)?;
-                Ok(JsTensor::new(t))
+                Ok(JsTensor::new(
+                    self.copy_from_buffer(&buffer, dtype, &shape)?,
+                ))
             }
             Some("cpu") | Some("cpu-pinned") => {
                 let data = Reflect::get(&tensor, &"data".into())?;
@@ -166,10 +167,7 @@ impl JsTensor {
             .map_err(js_error)?;
             out
         };
-        let buffer = held.inner.chunks[0]
-            .as_webgpu()
-            .ok_or_else(|| js_error(Error::gpu("the buffer is not a WebGPU buffer")))?
-            .clone();
+        let buffer = web_buffer(&held.inner.chunks[0]).map_err(js_error)?.clone();
         let keep: JsValue = JsTensor::new(held).into();
         let method = |name: &str| -> Result<Function, JsValue> {
             let f: Function = Reflect::get(&keep, &name.into())?.dyn_into()?;

@@ -14,6 +14,12 @@ fn js(e: JsValue) -> Error {
     })
 }
 
+/// The JS `GPUBuffer` behind a wgpu buffer (every buffer is one on the web).
+pub(crate) fn web_buffer(b: &wgpu::Buffer) -> Result<&wgpu::webgpu::GpuBuffer> {
+    b.as_webgpu()
+        .ok_or_else(|| Error::gpu("the buffer is not a WebGPU buffer"))
+}
+
 /// Uploads `bytes` (a view of the caller's typed array) into a new tensor. The browser copies
 /// straight from the typed array's memory; the data never passes through wasm memory. A bool
 /// tensor is checked for 0/1 first (a read pass, through a small block on the stack).
@@ -34,9 +40,7 @@ pub(crate) fn upload(
     let inner = &tensor.inner;
     let size = dtype.size_in_bytes();
     for p in tensor.pieces(u64::MAX) {
-        let buffer = inner.chunks[p.chunk]
-            .as_webgpu()
-            .ok_or_else(|| Error::gpu("the buffer is not a WebGPU buffer"))?;
+        let buffer = web_buffer(&inner.chunks[p.chunk])?;
         let (dst, src, n) = (p.offset(inner), p.start * size, p.len * size);
         // writeBuffer takes whole words; the last partial word goes through a 4-byte array.
         let body = n & !3;
