@@ -29,6 +29,7 @@
 //! let back = bridge.from_burn(y)?.to_array::<f32>()?;  // read back by tensorbridge
 //! # Ok::<(), tensorbridge_burn::Error>(())
 //! ```
+#![warn(missing_docs)]
 
 use std::fmt;
 
